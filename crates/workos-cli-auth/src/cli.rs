@@ -1,0 +1,135 @@
+//! The command line: global flags with environment fallbacks and one struct per command.
+//! Parsing only; nothing here looks at the terminal, the network or the disk.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Log in to WorkOS from a terminal with the OAuth 2.0 Device Authorization Grant.
+///
+/// With no client configured, `login` uses a built-in offline emulator, so you can
+/// try the whole flow without a WorkOS account.
+#[derive(Debug, Parser)]
+#[command(name = "workos-cli-auth", version, propagate_version = true)]
+#[command(after_help = "Examples:\n  \
+    workos-cli-auth login                          # offline, against the built-in emulator\n  \
+    workos-cli-auth login --client-id client_01H…  # against WorkOS\n  \
+    workos-cli-auth emulator --port 4100           # run the emulator for other tools")]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// WorkOS client ID (public; never an API key). Without it, `login` uses the
+    /// built-in offline emulator.
+    #[arg(long, env = "WORKOS_CLIENT_ID", global = true, value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// WorkOS API base URL (https, or http on a loopback address).
+    #[arg(
+        long,
+        env = "WORKOS_API_BASE_URL",
+        global = true,
+        value_name = "URL",
+        default_value = "https://api.workos.com"
+    )]
+    pub api_base_url: String,
+
+    /// More logging on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Print only errors and requested output.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in through the browser (device authorization, RFC 8628).
+    ///
+    /// Shows a one-time code and a URL, opens the browser when there is one, and
+    /// waits until you approve or deny. Tokens are not saved yet: a later release
+    /// adds a credential store, and until then each run logs in afresh.
+    Login(LoginArgs),
+    /// Run the local WorkOS-compatible emulator until Ctrl-C.
+    Emulator(EmulatorArgs),
+}
+
+/// `login` options.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Do not open a browser; only print the URL and the code.
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// Also show the URL as a QR code (on by default over SSH).
+    #[arg(long)]
+    pub qr: bool,
+
+    /// Print the result as JSON on stdout (no tokens unless --show-tokens).
+    #[arg(long)]
+    pub json: bool,
+
+    /// Include the access and refresh tokens in the --json output.
+    #[arg(long, requires = "json")]
+    pub show_tokens: bool,
+}
+
+/// `emulator` options.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 4100)]
+    pub port: u16,
+
+    /// Address to listen on. Keep it on loopback unless you know why not.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// TOML file with users, organizations, clients and timings.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The `iss` claim of issued access tokens.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+
+    /// Lifetime of a device code, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub expires_in: Option<u64>,
+
+    /// Minimum polling interval handed to clients, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub interval: Option<u64>,
+
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub access_token_ttl: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn show_tokens_requires_json() {
+        let parsed = Cli::try_parse_from(["workos-cli-auth", "login", "--show-tokens"]);
+        assert!(parsed.is_err());
+    }
+}

@@ -1,0 +1,168 @@
+//! Errors: [`EmulatorError`] for the library API, and `ApiError`, the one
+//! place that turns a failure of the JSON API into an HTTP status and an
+//! OAuth-shaped body (RFC 6749 §5.2, as WorkOS sends it).
+//!
+//! Client mistakes keep their description; internal failures answer a
+//! generic 500 and the detail goes to the log only.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Errors of the library API (building, starting and driving the emulator).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmulatorError {
+    /// The configuration is invalid; the message says which value and why.
+    #[error("invalid emulator configuration: {0}")]
+    Config(String),
+    /// A configuration or key file could not be read.
+    #[error("cannot read {path}: {source}")]
+    ConfigRead {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The signing key could not be generated, parsed or used.
+    #[error("signing key error: {0}")]
+    Key(String),
+    /// Binding the listening socket failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The requested address.
+        addr: std::net::SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// No device authorization awaiting a decision has this user code (it
+    /// is unknown, malformed, expired, or already approved or denied).
+    #[error("no pending device authorization with user code {0:?}")]
+    NoPendingCode(String),
+    /// No seeded user has this email.
+    #[error("no seeded user with email {0:?}")]
+    UnknownUser(String),
+}
+
+/// A failure of the JSON API, rendered as `{"error", "error_description"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ApiError {
+    /// 400 `invalid_request`: a required field is missing or malformed.
+    InvalidRequest(String),
+    /// 400 `invalid_client`: the client id is not allowed.
+    InvalidClient(String),
+    /// 400 `invalid_grant`: unknown, used or foreign device code or refresh token.
+    InvalidGrant(String),
+    /// 400 `expired_token`: the device code outlived `expires_in`.
+    ExpiredToken,
+    /// 400 `slow_down`: polled before the interval elapsed.
+    SlowDown,
+    /// 400 `authorization_pending`: the person has not decided yet.
+    AuthorizationPending,
+    /// 400 `access_denied`: the person chose Deny.
+    AccessDenied,
+    /// 400 `unsupported_grant_type`.
+    UnsupportedGrantType(String),
+    /// 429 `rate_limit_exceeded` with `Retry-After`.
+    RateLimited(Duration),
+    /// 404 for paths the emulator does not serve.
+    NotFound,
+    /// 500 with a generic body; the detail is logged, never sent.
+    Internal(String),
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        let bad = StatusCode::BAD_REQUEST;
+        match self {
+            Self::InvalidRequest(d) => (bad, "invalid_request", d.clone()),
+            Self::InvalidClient(d) => (bad, "invalid_client", d.clone()),
+            Self::InvalidGrant(d) => (bad, "invalid_grant", d.clone()),
+            Self::ExpiredToken => (bad, "expired_token", "The device code has expired.".into()),
+            Self::SlowDown => (
+                bad,
+                "slow_down",
+                "The request failed due to: slow_down. Poll less often.".into(),
+            ),
+            // The Rust SDK 1.0.1 keeps polling only when the description
+            // contains the code word, so it must appear verbatim.
+            Self::AuthorizationPending => (
+                bad,
+                "authorization_pending",
+                "The request failed due to: authorization_pending.".into(),
+            ),
+            Self::AccessDenied => (bad, "access_denied", "The user denied the request.".into()),
+            Self::UnsupportedGrantType(g) => (
+                bad,
+                "unsupported_grant_type",
+                format!("Unsupported grant type {g:?}."),
+            ),
+            Self::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                "Too many requests. Try again later.".into(),
+            ),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not Found".into()),
+            Self::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Internal server error.".into(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        let (status, code, description) = self.parts();
+        let body = if status == StatusCode::TOO_MANY_REQUESTS {
+            // WorkOS's shape is {code, message}; SDKs read `code ?? error`,
+            // so both spellings are sent.
+            json!({"code": code, "message": description, "error": code, "error_description": description})
+        } else {
+            json!({"error": code, "error_description": description})
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Self::RateLimited(after) = self {
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_description_contains_the_code_word() {
+        let (status, code, description) = ApiError::AuthorizationPending.parts();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(code, "authorization_pending");
+        assert!(description.contains("authorization_pending"));
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_detail() {
+        let (status, _, description) = ApiError::Internal("secret detail".into()).parts();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!description.contains("secret"));
+    }
+
+    #[test]
+    fn rate_limits_carry_retry_after() {
+        let r = ApiError::RateLimited(Duration::from_millis(1500)).into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+    }
+}

@@ -1,0 +1,116 @@
+//! A local, offline, WorkOS-compatible authorization server for CLI Auth:
+//! the OAuth 2.0 Device Authorization Grant (RFC 8628) in WorkOS's wire
+//! format, with a browser verification page. WorkOS's SDKs and our own
+//! `cli-auth` talk to it unchanged.
+//!
+//! # Endpoints
+//!
+//! | route | what |
+//! |---|---|
+//! | `POST /user_management/authorize/device` | start: `device_code`, `user_code`, URIs, `expires_in`, `interval` |
+//! | `POST /user_management/authenticate` | poll (device code grant) and refresh (rotating refresh tokens) |
+//! | `GET /sso/jwks/{client_id}` | the RS256 signing key, all eight JWK members |
+//! | `GET /user_management/sessions/logout` | end a session in the browser |
+//! | `GET /device` | the verification page (no JavaScript) |
+//!
+//! Every response carries `X-Request-ID`.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), workos_emulator::EmulatorError> {
+//! use workos_emulator::{DEMO_USER_EMAIL, Emulator};
+//!
+//! let emulator = Emulator::builder().spawn().await?;
+//! // A client POSTs {url}/user_management/authorize/device and shows the
+//! // user code; a test can then approve without a browser:
+//! # let user_code = "BCDF-GHJK";
+//! emulator.approve(user_code, DEMO_USER_EMAIL)?;
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//!
+//! `codes`, `grants`, `throttle` and `tokens` hold the protocol logic with
+//! time passed in and no HTTP; `routes` (JSON API) and `pages` (HTML) are
+//! thin adapters onto them; `state` ties them together behind one mutex.
+
+#![deny(missing_docs)]
+
+mod clock;
+mod codes;
+mod config;
+mod emulator;
+mod error;
+mod grants;
+mod ids;
+mod pages;
+mod request_log;
+mod routes;
+mod state;
+mod throttle;
+mod tokens;
+mod users;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+
+pub use clock::{Clock, ManualClock, SystemClock, TokioClock};
+pub use codes::{USER_CODE_ALPHABET, normalize_user_code};
+pub use config::{
+    DEMO_ORG_ID, DEMO_ORG_NAME, DEMO_USER_EMAIL, DEMO_USER_ID, EmulatorConfig, MembershipConfig,
+    OrganizationConfig, UserConfig,
+};
+pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
+pub use error::EmulatorError;
+pub use request_log::LoggedRequest;
+pub use state::AppState;
+
+/// How often expired grants and finished throttle windows are forgotten.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// The whole application as a router, with request ids and logging. Tests
+/// can drive it with `tower::ServiceExt::oneshot`, without a socket.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(routes::router())
+        .merge(pages::router())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_log::track,
+        ))
+        .with_state(state)
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::NotFound
+}
+
+/// Serves [`app`] on `listener` until `shutdown` completes, then finishes
+/// in-flight requests. Also sweeps expired state periodically, so memory
+/// stays bounded however long it runs.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper_state = state.clone();
+    let sweeper = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            sweeper_state.sweep();
+        }
+    });
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweeper.abort();
+    result
+}

@@ -1,0 +1,87 @@
+//! The request log and the middleware that feeds it: every response gets a
+//! unique `X-Request-ID` (as WorkOS sends), one tracing line, and one
+//! [`LoggedRequest`] entry that tests assert on.
+//!
+//! Only the method, path (never the query), grant type and status are kept:
+//! no device code, token or other secret reaches the log.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::ids;
+use crate::state::AppState;
+
+/// Entries kept; older ones are dropped so memory stays bounded.
+const CAPACITY: usize = 10_000;
+
+/// One served request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRequest {
+    /// The `X-Request-ID` sent back.
+    pub request_id: String,
+    /// HTTP method, e.g. `POST`.
+    pub method: String,
+    /// Path without the query string.
+    pub path: String,
+    /// `grant_type` of a token request, if one was given.
+    pub grant_type: Option<String>,
+    /// Response status code.
+    pub status: u16,
+    /// When the request arrived, on the emulator's monotonic clock.
+    pub at: Instant,
+}
+
+/// Set by the token endpoint on its response so the log can show the grant.
+#[derive(Debug, Clone)]
+pub(crate) struct GrantTypeTag(pub String);
+
+/// A bounded, oldest-first list of [`LoggedRequest`]s.
+#[derive(Debug, Default)]
+pub(crate) struct RequestLog {
+    entries: VecDeque<LoggedRequest>,
+}
+
+impl RequestLog {
+    fn push(&mut self, entry: LoggedRequest) {
+        if self.entries.len() == CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<LoggedRequest> {
+        self.entries.iter().cloned().collect()
+    }
+}
+
+/// Middleware: stamps `X-Request-ID`, logs, and records the request.
+pub(crate) async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let at = state.now();
+    let method = request.method().to_string();
+    let path = request.uri().path().to_owned();
+    let request_id = ids::request_id();
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let grant_type = response
+        .extensions()
+        .get::<GrantTypeTag>()
+        .map(|g| g.0.chars().take(100).collect::<String>());
+    let status = response.status().as_u16();
+    tracing::info!(%request_id, %method, %path, grant_type = grant_type.as_deref(), status, "request");
+    state.lock_log().push(LoggedRequest {
+        request_id,
+        method,
+        path,
+        grant_type,
+        status,
+        at,
+    });
+    response
+}
