@@ -1,10 +1,9 @@
 //! The command line: global flags with environment fallbacks and one struct per command.
 //! Parsing only; nothing here looks at the terminal, the network or the disk.
 
-use std::net::IpAddr;
-use std::path::PathBuf;
-
 use clap::{Args, Parser, Subcommand};
+
+use crate::commands::emulator::EmulatorArgs;
 
 /// Log in to WorkOS from a terminal with the OAuth 2.0 Device Authorization Grant.
 ///
@@ -83,38 +82,6 @@ pub struct LoginArgs {
     /// Include the access and refresh tokens in the --json output.
     #[arg(long, requires = "json")]
     pub show_tokens: bool,
-}
-
-/// `emulator` options.
-#[derive(Debug, Args)]
-pub struct EmulatorArgs {
-    /// Port to listen on (0 picks a free one).
-    #[arg(long, default_value_t = 4100)]
-    pub port: u16,
-
-    /// Address to listen on. Keep it on loopback unless you know why not.
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: IpAddr,
-
-    /// TOML file with users, organizations, clients and timings.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// The `iss` claim of issued access tokens.
-    #[arg(long, value_name = "URL")]
-    pub issuer: Option<String>,
-
-    /// Lifetime of a device code, in seconds.
-    #[arg(long, value_name = "SECONDS")]
-    pub expires_in: Option<u64>,
-
-    /// Minimum polling interval handed to clients, in seconds.
-    #[arg(long, value_name = "SECONDS")]
-    pub interval: Option<u64>,
-
-    /// Lifetime of issued access tokens, in seconds.
-    #[arg(long, value_name = "SECONDS")]
-    pub access_token_ttl: Option<u64>,
 }
 
 #[cfg(test)]

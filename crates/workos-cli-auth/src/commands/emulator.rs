@@ -1,14 +1,48 @@
 //! `workos-cli-auth emulator`: serve the local WorkOS-compatible emulator until Ctrl-C or
 //! SIGTERM, for other tools, SDKs and CI jobs to log in against.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
+use clap::Args;
 use workos_emulator::{Emulator, EmulatorConfig};
 
-use crate::cli::{EmulatorArgs, GlobalArgs};
+use crate::cli::GlobalArgs;
 use crate::exit::{self, Exit};
+
+/// `emulator` options.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 4100)]
+    pub port: u16,
+
+    /// Address to listen on. Keep it on loopback unless you know why not.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// TOML file with users, organizations, clients and timings.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The `iss` claim of issued access tokens.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+
+    /// Lifetime of a device code, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub expires_in: Option<u64>,
+
+    /// Minimum polling interval handed to clients, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub interval: Option<u64>,
+
+    /// Lifetime of issued access tokens, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub access_token_ttl: Option<u64>,
+}
 
 /// Starts the emulator with the flags applied over the config file, prints where it
 /// listens, and waits for a shutdown signal.

@@ -1,6 +1,6 @@
 //! One module per command; [`run`] dispatches the parsed command line to it.
 
-mod emulator;
+pub mod emulator;
 mod login;
 
 use crate::cli::{Cli, Command};
