@@ -7,12 +7,14 @@
 //! passes them through [`sanitize`](crate::sanitize) and truncates them.
 //!
 //! A caller that maps outcomes to exit codes uses [`Error::kind`] (or
-//! [`Error::is_denied`] / [`Error::is_expired`]) instead of matching variants, so new
-//! variants (a `Store` variant for the credential store is planned) do not break it.
+//! [`Error::is_denied`] / [`Error::is_expired`] / [`Error::is_auth_required`]) instead
+//! of matching variants, so new variants do not break it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::sanitize::sanitize;
+use crate::store::StoreError;
 
 /// How many characters of a server-supplied string an error message shows.
 const SHOWN_CHARS: usize = 200;
@@ -150,6 +152,43 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+
+    /// The credential store failed (file system, keychain, lock). Shared behind an
+    /// `Arc` because [`StoreError`] holds an `io::Error`, which is not `Clone`; convert
+    /// with `?` or `Error::from`.
+    #[error(transparent)]
+    Store(Arc<StoreError>),
+
+    /// Nothing is stored for this profile: the user has to log in first.
+    #[error("not logged in (profile \"{}\"); log in first", sanitize(.profile, 64))]
+    NotLoggedIn {
+        /// The profile that was asked for.
+        profile: String,
+    },
+
+    /// The server refused the stored refresh token (`invalid_grant`: logged out
+    /// elsewhere, the session expired, or the token was reused), and the stored
+    /// credential was cleared. Worded without a command name, so a CLI built on this
+    /// library can add its own ("run `mycli login`").
+    #[error("the session for profile \"{}\" has ended; log in again", sanitize(.profile, 64))]
+    SessionEnded {
+        /// The profile whose session ended.
+        profile: String,
+    },
+
+    /// An access token failed verification (signature, algorithm, key id, expiry,
+    /// issuer) or could not be decoded. The token itself is never part of the error.
+    #[error("the access token is not valid: {}", sanitize(.reason, 200))]
+    InvalidToken {
+        /// What is wrong with it; never the token or its claims' values.
+        reason: String,
+    },
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        Error::Store(Arc::new(error))
+    }
 }
 
 /// A coarse classification of [`Error`], for exit codes and retry decisions.
@@ -168,6 +207,16 @@ pub enum ErrorKind {
     Server,
     /// Our configuration is wrong (base URL, client id, TLS setup).
     Config,
+    /// Nothing is stored for the profile: log in first. With
+    /// [`SessionEnded`](Self::SessionEnded), what [`Error::is_auth_required`] means
+    /// (`gh` and the CLI exit with status 4).
+    NotLoggedIn,
+    /// The stored session ended (`invalid_grant` on refresh): log in again.
+    SessionEnded,
+    /// An access token failed verification.
+    InvalidToken,
+    /// The local credential store failed (disk, keychain, lock).
+    Store,
 }
 
 impl Error {
@@ -191,7 +240,19 @@ impl Error {
             Error::InvalidBaseUrl { .. } | Error::MissingClientId | Error::Setup { .. } => {
                 ErrorKind::Config
             }
+            Error::NotLoggedIn { .. } => ErrorKind::NotLoggedIn,
+            Error::SessionEnded { .. } => ErrorKind::SessionEnded,
+            Error::InvalidToken { .. } => ErrorKind::InvalidToken,
+            Error::Store(_) => ErrorKind::Store,
         }
+    }
+
+    /// Whether the user has to log in (again): nothing stored, or the session ended.
+    pub fn is_auth_required(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::NotLoggedIn | ErrorKind::SessionEnded
+        )
     }
 
     /// Whether the user declined the login.
@@ -306,6 +367,58 @@ mod tests {
         };
         assert!(http.is_transient());
         assert_eq!(Error::MissingClientId.kind(), ErrorKind::Config);
+        let ended = Error::SessionEnded {
+            profile: "default".into(),
+        };
+        assert!(ended.is_auth_required() && !ended.is_transient());
+        let missing = Error::NotLoggedIn {
+            profile: "default".into(),
+        };
+        assert_eq!(missing.kind(), ErrorKind::NotLoggedIn);
+        assert!(missing.is_auth_required());
+        assert_eq!(ended.kind(), ErrorKind::SessionEnded);
+        let invalid = Error::InvalidToken {
+            reason: "bad signature".into(),
+        };
+        assert_eq!(invalid.kind(), ErrorKind::InvalidToken);
+        let store = Error::from(StoreError::NoHome);
+        assert_eq!(store.kind(), ErrorKind::Store);
+        assert!(!store.is_auth_required());
+    }
+
+    #[test]
+    fn session_messages_name_the_profile_but_no_command() {
+        let ended = Error::SessionEnded {
+            profile: "prod".into(),
+        }
+        .to_string();
+        assert_eq!(
+            ended,
+            "the session for profile \"prod\" has ended; log in again"
+        );
+        assert!(!ended.contains("workos-cli-auth"));
+        let missing = Error::NotLoggedIn {
+            profile: "dev\u{1b}[2J".into(),
+        }
+        .to_string();
+        assert!(
+            missing.contains("\\u{1b}[2J") && !missing.contains('\u{1b}'),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn store_errors_convert_and_keep_their_message_and_source() {
+        let io = StoreError::Io {
+            action: "write",
+            path: "/tmp/x".into(),
+            source: std::io::Error::other("disk full"),
+        };
+        let text = io.to_string();
+        let e: Error = io.into();
+        assert_eq!(e.to_string(), text);
+        let cloned = e.clone();
+        assert!(std::error::Error::source(&cloned).is_some());
     }
 
     #[test]

@@ -24,9 +24,17 @@
 //! one [`Error`] type whose `Display` already does that; [`Error::kind`] maps outcomes
 //! to exit codes.
 //!
+//! To stay logged in, save the login
+//! ([`session::credential_from_response`]) in a [`store::CredentialStore`], then ask a
+//! [`Session`] for an access token: it refreshes (once, under a cross-process lock, via
+//! a [`Connector`]) only when the stored token is stale.
+//! [`JwksVerifier`] checks an access token's signature against the WorkOS JWKS.
+//!
 //! The modules: `sanitize` (terminal escaping), `types` (the codes and URI
 //! validation), `secret`, `error`, `http` (timeouts, no redirects, body caps),
-//! `timer` and `poll` (the state machine), `workos` (wire models and the client).
+//! `timer` and `poll` (the state machine), `workos` (wire models and the client),
+//! [`store`] (credentials on disk and in the keychain), [`session`] (fresh tokens,
+//! refresh discipline) and [`jwks`] (claims and signature verification).
 //!
 //! # Example
 //!
@@ -57,9 +65,11 @@
 
 mod error;
 mod http;
+pub mod jwks;
 pub mod poll;
 mod sanitize;
 mod secret;
+pub mod session;
 pub mod store;
 mod timer;
 mod types;
@@ -70,9 +80,11 @@ pub use http::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT, METADATA_BODY_LIMIT, TOKEN_BODY_LIMIT,
     USER_AGENT,
 };
+pub use jwks::{AccessTokenClaims, JwksVerifier, decode_unverified};
 pub use poll::{PollEvent, PollOptions, TokenEndpoint, TokenReply, Unavailable};
 pub use sanitize::{ELLIPSIS, is_unsafe_char, sanitize};
 pub use secret::SecretString;
+pub use session::{Connector, DefaultConnector, FreshToken, Session};
 pub use timer::{RetryAfter, Timer, TokioTimer};
 pub use types::{
     DeviceCode, MAX_USER_CODE_CHARS, MAX_VERIFICATION_URI_CHARS, UserCode, ascii_host, same_origin,

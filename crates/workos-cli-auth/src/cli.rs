@@ -42,6 +42,26 @@ pub struct GlobalArgs {
     )]
     pub api_base_url: String,
 
+    /// Credential profile to use (default: the one `profiles use` chose, else `default`;
+    /// logins against the built-in emulator use `local`).
+    #[arg(
+        long,
+        env = "WORKOS_CLI_AUTH_PROFILE",
+        global = true,
+        value_name = "NAME"
+    )]
+    pub profile: Option<String>,
+
+    /// Where to keep credentials: the OS keychain with an announced plain-file fallback
+    /// (auto), only the keychain, or only a 0600 file.
+    #[arg(
+        long,
+        env = "WORKOS_CLI_AUTH_STORE",
+        global = true,
+        value_name = "auto|keychain|file"
+    )]
+    pub store: Option<cli_auth::store::StoreKind>,
+
     /// More logging on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -56,10 +76,20 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Log in through the browser (device authorization, RFC 8628).
     ///
-    /// Shows a one-time code and a URL, opens the browser when there is one, and
-    /// waits until you approve or deny. Tokens are not saved yet: a later release
-    /// adds a credential store, and until then each run logs in afresh.
+    /// Shows a one-time code and a URL, opens the browser when there is one, waits
+    /// until you approve or deny, and saves the credentials in the selected profile.
     Login(LoginArgs),
+    /// Show who is logged in, per profile (offline unless --check).
+    Status(StatusArgs),
+    /// Print a valid access token on stdout, refreshing it if needed.
+    ///
+    /// Nothing else is written to stdout, so `$(workos-cli-auth token)` is safe in scripts.
+    /// When WORKOS_CLI_AUTH_TOKEN is set, that value is printed instead.
+    Token(TokenArgs),
+    /// Forget stored credentials and end the WorkOS session.
+    Logout(LogoutArgs),
+    /// List credential profiles, or choose the default one.
+    Profiles(ProfilesArgs),
     /// Run the local WorkOS-compatible emulator until Ctrl-C.
     Emulator(EmulatorArgs),
 }
@@ -82,6 +112,63 @@ pub struct LoginArgs {
     /// Include the access and refresh tokens in the --json output.
     #[arg(long, requires = "json")]
     pub show_tokens: bool,
+
+    /// Replace a credential of another user in the same profile.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `status` options.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print the status as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Verify online: refresh if needed and check the access token's signature against
+    /// the issuer's JWKS.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// `token` options.
+#[derive(Debug, Args)]
+pub struct TokenArgs {}
+
+/// `logout` options.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Log out of every profile.
+    #[arg(long, conflicts_with = "profile")]
+    pub all: bool,
+
+    /// Print the WorkOS logout URL instead of opening it in a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+}
+
+/// `profiles` options.
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    /// What to do; without one, list the profiles.
+    #[command(subcommand)]
+    pub action: Option<ProfilesAction>,
+}
+
+/// `profiles` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ProfilesAction {
+    /// List profiles (the default is marked with `*`).
+    List {
+        /// Print JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make NAME the default profile.
+    Use {
+        /// The profile name.
+        name: String,
+    },
 }
 
 #[cfg(test)]

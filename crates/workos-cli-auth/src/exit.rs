@@ -45,13 +45,16 @@ impl Fail {
 }
 
 /// Picks the exit status for an error: an explicit [`Fail`] wins, then the library's
-/// notion of "denied or expired", then plain failure.
+/// notions of "log in again" and "denied or expired", then plain failure.
 pub fn code_for(err: &anyhow::Error) -> Exit {
     for cause in err.chain() {
         if let Some(fail) = cause.downcast_ref::<Fail>() {
             return fail.exit;
         }
         if let Some(lib) = cause.downcast_ref::<cli_auth::Error>() {
+            if lib.is_auth_required() {
+                return AUTH_REQUIRED;
+            }
             if lib.is_denied() || lib.is_expired() {
                 return DENIED_OR_EXPIRED;
             }

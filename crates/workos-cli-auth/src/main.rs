@@ -1,11 +1,15 @@
 //! `workos-cli-auth`: log in to WorkOS (or the built-in offline emulator) from a terminal.
 //!
 //! `main` only parses the command line, sets up logging, runs the command and maps the
-//! outcome to an exit code; everything else lives in `commands/`.
+//! outcome to an exit code; everything else lives in `commands/`. No async runtime is
+//! started here: `token` answers from one file read when it can, and only commands that
+//! need the network start one.
 
 mod cli;
 mod commands;
+mod context;
 mod exit;
+mod local;
 mod prompt;
 mod terminal;
 
@@ -14,19 +18,7 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     terminal::init_tracing(cli.global.verbose, cli.global.quiet);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("workos-cli-auth: cannot start the async runtime: {err}");
-            return exit::FAILURE.into();
-        }
-    };
-    let outcome = runtime.block_on(commands::run(cli));
-    match outcome {
+    match commands::run(cli) {
         Ok(code) => code.into(),
         Err(err) => {
             eprintln!("workos-cli-auth: {}", exit::render_chain(&err));

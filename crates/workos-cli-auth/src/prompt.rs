@@ -40,8 +40,8 @@ impl Prompt {
     /// shown: it is the secret the CLI polls with.
     pub fn show_code(&self, data: &DeviceAuthorizationResponse, qr: bool) {
         let code = sanitize(&data.user_code, MAX_ECHO);
-        let uri = sanitize(&data.verification_uri, MAX_ECHO);
-        let complete = sanitize(&data.verification_uri_complete, MAX_ECHO);
+        let uri = sanitize(&ascii_url(&data.verification_uri), MAX_ECHO);
+        let complete = sanitize(&ascii_url(&data.verification_uri_complete), MAX_ECHO);
         // The code is shown even in quiet mode: without it the login cannot proceed.
         eprintln!();
         eprintln!("  Your one-time code: {}", self.bold(&code));
@@ -119,6 +119,13 @@ impl Prompt {
     fn tick(&self) -> &'static str {
         if self.env.stderr_tty { "✓" } else { "OK:" }
     }
+}
+
+/// A verification URI as the user should read it: host in ASCII (an internationalised
+/// name comes out as punycode, `xn--…`, so a look-alike of a familiar domain shows as
+/// what it is) and the rest percent-encoded, as the `url` crate serializes it.
+fn ascii_url(raw: &str) -> String {
+    url::Url::parse(raw).map_or_else(|_| raw.to_owned(), |u| u.to_string())
 }
 
 /// The waiting indicator; [`Waiting::observer`] feeds it poll events.

@@ -21,6 +21,16 @@
 //! # Allowed client ids. Empty or absent: any non-empty client id works.
 //! clients = ["client_01EXAMPLE"]
 //! max_authorizations_per_minute = 300   # per client; beyond it 429
+//! # Keep the signing key and sessions here across restarts (0700, relative
+//! # to this file). Absent: everything lives in memory only.
+//! state_dir = ".emulator-state"
+//! # Approve every device authorization at once as this seeded user, for CI
+//! # where nobody clicks. The first poll after `interval` gets tokens.
+//! auto_approve = "ada@example.com"
+//! # Faults to inject from the start (syntax in `Fault`), and whether the
+//! # test-only admin endpoint POST /__emulator/faults is served (loopback only).
+//! faults = ["authenticate:slow_down x2", "authenticate:500"]
+//! admin = false
 //!
 //! [[organizations]]
 //! id = "org_01EXAMPLE"
@@ -47,6 +57,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::EmulatorError;
+use crate::faults::Fault;
 
 /// Email of the built-in demo user.
 pub const DEMO_USER_EMAIL: &str = "demo@example.com";
@@ -81,6 +92,18 @@ pub struct EmulatorConfig {
     pub users: Vec<UserConfig>,
     /// Device authorizations allowed per client per minute (flood guard).
     pub max_authorizations_per_minute: u32,
+    /// Directory that keeps the signing key and the sessions across
+    /// restarts and between processes. `None`: memory only. An explicit
+    /// [`EmulatorConfig::signing_key_pem`] wins over the stored key.
+    pub state_dir: Option<PathBuf>,
+    /// Approve every device authorization at creation as the seeded user
+    /// with this email (unattended CI). `None`: a person decides.
+    pub auto_approve: Option<String>,
+    /// Faults queued at start (see [`Fault`]).
+    pub faults: Vec<Fault>,
+    /// Serve the test-only admin endpoints under `/__emulator/` (loopback
+    /// peers only). Off by default.
+    pub admin: bool,
 }
 
 /// A seeded organization.
@@ -111,7 +134,10 @@ pub struct UserConfig {
     /// The `email_verified` flag, default true.
     #[serde(default = "default_true")]
     pub email_verified: bool,
-    /// Organization memberships; the first one is the session's organization.
+    /// Organization memberships. With exactly one, sessions are in that
+    /// organization; with several, the user must choose one (the verification
+    /// page offers them; the WorkOS token endpoint answers
+    /// `organization_selection_required` when none was chosen).
     #[serde(default)]
     pub memberships: Vec<MembershipConfig>,
 }
@@ -151,6 +177,10 @@ impl Default for EmulatorConfig {
             organizations: vec![demo_org()],
             users: vec![demo_user()],
             max_authorizations_per_minute: 300,
+            state_dir: None,
+            auto_approve: None,
+            faults: Vec::new(),
+            admin: false,
         }
     }
 }
@@ -194,12 +224,18 @@ struct ConfigFile {
     #[serde(default)]
     users: Vec<UserConfig>,
     max_authorizations_per_minute: Option<u32>,
+    state_dir: Option<PathBuf>,
+    auto_approve: Option<String>,
+    #[serde(default)]
+    faults: Vec<String>,
+    #[serde(default)]
+    admin: bool,
 }
 
 impl EmulatorConfig {
     /// Reads and validates a TOML configuration file (format in the module
-    /// docs). A relative `signing_key_pem` path is resolved against the
-    /// file's directory and the key is read now.
+    /// docs). Relative `signing_key_pem` and `state_dir` paths are resolved
+    /// against the file's directory; the key is read now.
     pub fn from_toml_file(path: &Path) -> Result<Self, EmulatorError> {
         let text = std::fs::read_to_string(path).map_err(|source| EmulatorError::ConfigRead {
             path: path.to_owned(),
@@ -208,10 +244,11 @@ impl EmulatorConfig {
         let file: ConfigFile = basic_toml::from_str(&text)
             .map_err(|e| EmulatorError::Config(format!("cannot parse {}: {e}", path.display())))?;
         let defaults = Self::default();
+        let base_dir = path.parent().unwrap_or(Path::new("."));
         let signing_key_pem = match file.signing_key_pem {
             None => None,
             Some(key_path) => {
-                let key_path = path.parent().unwrap_or(Path::new(".")).join(key_path);
+                let key_path = base_dir.join(key_path);
                 Some(std::fs::read_to_string(&key_path).map_err(|source| {
                     EmulatorError::ConfigRead {
                         path: key_path,
@@ -246,6 +283,14 @@ impl EmulatorConfig {
             max_authorizations_per_minute: file
                 .max_authorizations_per_minute
                 .unwrap_or(defaults.max_authorizations_per_minute),
+            state_dir: file.state_dir.map(|dir| base_dir.join(dir)),
+            auto_approve: file.auto_approve,
+            faults: file
+                .faults
+                .iter()
+                .map(|spec| spec.parse())
+                .collect::<Result<_, _>>()?,
+            admin: file.admin,
         };
         config.validate()?;
         Ok(config)
@@ -278,6 +323,16 @@ impl EmulatorConfig {
                 "public_url must be an absolute URL without a trailing slash, got {url:?}"
             ));
         }
+        if let Some(email) = &self.auto_approve
+            && !self
+                .users
+                .iter()
+                .any(|u| u.email.eq_ignore_ascii_case(email.trim()))
+        {
+            return bad(format!(
+                "auto_approve names {email:?}, which is not a seeded user"
+            ));
+        }
         let orgs: HashSet<&str> = self.organizations.iter().map(|o| o.id.as_str()).collect();
         let mut emails = HashSet::new();
         for user in &self.users {
@@ -304,66 +359,5 @@ impl EmulatorConfig {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn write(name: &str, text: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("wos-emu-config-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("emulator.toml");
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    #[test]
-    fn default_is_the_valid_demo_config() {
-        let c = EmulatorConfig::default();
-        c.validate().unwrap();
-        assert_eq!(c.users[0].email, DEMO_USER_EMAIL);
-        assert_eq!(c.expires_in, Duration::from_secs(300));
-        assert_eq!(c.interval, Duration::from_secs(5));
-    }
-
-    #[test]
-    fn an_empty_file_gives_the_demo_user() {
-        let c = EmulatorConfig::from_toml_file(&write("empty", "")).unwrap();
-        assert_eq!(c, EmulatorConfig::default());
-    }
-
-    #[test]
-    fn a_full_file_is_read() {
-        let path = write(
-            "full",
-            r#"
-            issuer = "https://api.workos.com/"
-            expires_in = 60
-            interval = 2
-            clients = ["client_a"]
-            [[organizations]]
-            id = "org_1"
-            name = "One"
-            [[users]]
-            email = "ada@example.com"
-            first_name = "Ada"
-            memberships = [{ organization_id = "org_1", role = "admin", permissions = ["p:w"] }]
-            "#,
-        );
-        let c = EmulatorConfig::from_toml_file(&path).unwrap();
-        assert_eq!(c.expires_in, Duration::from_secs(60));
-        assert_eq!(c.interval, Duration::from_secs(2));
-        assert_eq!(c.clients, ["client_a"]);
-        assert_eq!(c.users.len(), 1);
-        assert_eq!(c.users[0].memberships[0].role, "admin");
-        assert!(c.users[0].email_verified);
-    }
-
-    #[test]
-    fn typos_and_dangling_memberships_are_rejected() {
-        assert!(EmulatorConfig::from_toml_file(&write("typo", "intervall = 3")).is_err());
-        let dangling =
-            "[[users]]\nemail = \"a@b.c\"\nmemberships = [{ organization_id = \"org_x\" }]";
-        let err = EmulatorConfig::from_toml_file(&write("dangling", dangling)).unwrap_err();
-        assert!(err.to_string().contains("org_x"), "{err}");
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::EmulatorError;
 use crate::clock::{Clock, SystemClock};
 use crate::config::EmulatorConfig;
+use crate::faults::Fault;
 use crate::request_log::LoggedRequest;
 use crate::state::AppState;
 
@@ -65,6 +67,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The base URL put in `verification_uri` and the default issuer, when
+    /// clients reach the emulator through another address than the bound
+    /// one (no trailing slash), e.g. a container's published port.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.config.public_url = Some(url.into());
+        self
+    }
+
     /// The `iss` claim of access tokens (default: the base URL + `/`).
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.config.issuer = Some(issuer.into());
@@ -92,6 +102,42 @@ impl EmulatorBuilder {
     /// Signs with this PEM key instead of a fresh one (stable `kid` and JWKS).
     pub fn signing_key_pem(mut self, pem: impl Into<String>) -> Self {
         self.config.signing_key_pem = Some(pem.into());
+        self
+    }
+
+    /// Keeps the signing key (created 0600 on first start) and the sessions
+    /// (refresh-token fingerprints, rotated-out ones for reuse detection,
+    /// organization, user) in `dir`, created 0700. The next emulator started
+    /// on the same directory, in this process or another, has the same `kid`
+    /// and honours the refresh tokens this one issued; logouts persist too.
+    /// Pending device authorizations do not persist.
+    ///
+    /// Several processes may share one directory: every change happens under
+    /// an exclusive file lock on a fresh read of the state.
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Approves every device authorization at creation as the seeded user
+    /// with `email`, for CI where nobody clicks: the first poll after the
+    /// interval gets tokens. Spawning fails if no such user is seeded.
+    pub fn auto_approve(mut self, email: impl Into<String>) -> Self {
+        self.config.auto_approve = Some(email.into());
+        self
+    }
+
+    /// Queues `fault` from the start (more can be added with
+    /// [`RunningEmulator::inject`]).
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.config.faults.push(fault);
+        self
+    }
+
+    /// Serves the test-only admin endpoints (`/__emulator/faults`,
+    /// `/__emulator/approve`) to loopback peers. Off by default.
+    pub fn admin(mut self, on: bool) -> Self {
+        self.config.admin = on;
         self
     }
 
@@ -174,9 +220,46 @@ impl RunningEmulator {
         self.state.approve(user_code, user_email)
     }
 
+    /// Approves as `user_email` signed in to `organization_id`, as the
+    /// verification page's organization picker does for users in several
+    /// organizations (plain [`RunningEmulator::approve`] leaves the choice
+    /// open, and the WorkOS token endpoint then answers
+    /// `organization_selection_required`).
+    pub fn approve_in_organization(
+        &self,
+        user_code: &str,
+        user_email: &str,
+        organization_id: &str,
+    ) -> Result<(), EmulatorError> {
+        self.state
+            .approve_in_organization(user_code, user_email, organization_id)
+    }
+
     /// Denies the pending authorization with `user_code`.
     pub fn deny(&self, user_code: &str) -> Result<(), EmulatorError> {
         self.state.deny(user_code)
+    }
+
+    /// Ends the session `session_id` as the logout endpoint does (persisted
+    /// with a state directory). Returns whether it was live.
+    pub fn end_session(&self, session_id: &str) -> Result<bool, EmulatorError> {
+        self.state.end_session(session_id)
+    }
+
+    /// Queues `fault` behind those already queued for its endpoint; each
+    /// later request to that endpoint consumes one of its `times`.
+    pub fn inject(&self, fault: Fault) -> Result<(), EmulatorError> {
+        self.state.inject(fault)
+    }
+
+    /// The faults still queued, with their remaining counts.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.state.faults()
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.state.clear_faults();
     }
 
     /// Every request served so far, oldest first.

@@ -46,6 +46,29 @@ pub enum EmulatorError {
     /// No seeded user has this email.
     #[error("no seeded user with email {0:?}")]
     UnknownUser(String),
+    /// A fault spec could not be parsed; the message quotes it and says why.
+    #[error("invalid fault {0}")]
+    InvalidFault(String),
+    /// The fault queue is full (see `RunningEmulator::clear_faults`).
+    #[error("too many queued faults")]
+    TooManyFaults,
+    /// The user is not a member of the organization they were to sign in to.
+    #[error("{email:?} is not a member of organization {organization_id:?}")]
+    NotAMember {
+        /// The user's email.
+        email: String,
+        /// The organization asked for.
+        organization_id: String,
+    },
+    /// The state directory or a file in it could not be used (unreadable,
+    /// corrupt, a symlink, or the lock failed).
+    #[error("state directory error at {path}: {source}")]
+    StateDir {
+        /// The directory or file.
+        path: PathBuf,
+        /// The I/O error (corrupt contents are `InvalidData`).
+        source: std::io::Error,
+    },
 }
 
 /// A failure of the JSON API, rendered as `{"error", "error_description"}`.
@@ -69,13 +92,61 @@ pub(crate) enum ApiError {
     UnsupportedGrantType(String),
     /// 429 `rate_limit_exceeded` with `Retry-After`.
     RateLimited(Duration),
+    /// 403 `organization_selection_required`: the user belongs to several
+    /// organizations and none was chosen (WorkOS's shape, with the token the
+    /// organization-selection grant redeems).
+    OrganizationSelectionRequired {
+        /// The pending authentication token (a secret: redacted in `Debug`).
+        pending_authentication_token: PendingToken,
+        /// The organizations to choose from.
+        organizations: Vec<OrganizationChoice>,
+    },
+    /// A status chosen by fault injection (`faults`), e.g. 500, or 429
+    /// with `Retry-After`.
+    Injected {
+        /// The status to answer.
+        status: StatusCode,
+        /// The `Retry-After` header, if any.
+        retry_after: Option<Duration>,
+    },
+    /// 403 `forbidden`: e.g. the admin endpoints from a non-loopback peer.
+    Forbidden(String),
     /// 404 for paths the emulator does not serve.
     NotFound,
     /// 500 with a generic body; the detail is logged, never sent.
     Internal(String),
 }
 
+/// One organization offered in `organization_selection_required`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct OrganizationChoice {
+    pub id: String,
+    pub name: String,
+}
+
+/// A pending authentication token inside an error: sent in the body, never
+/// shown by `Debug`, so it cannot reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct PendingToken(String);
+
+impl std::fmt::Debug for PendingToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingToken([redacted])")
+    }
+}
+
 impl ApiError {
+    /// The 403 a multi-organization user's device-code poll gets.
+    pub(crate) fn organization_selection_required(
+        token: String,
+        organizations: Vec<OrganizationChoice>,
+    ) -> Self {
+        Self::OrganizationSelectionRequired {
+            pending_authentication_token: PendingToken(token),
+            organizations,
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String) {
         let bad = StatusCode::BAD_REQUEST;
         match self {
@@ -106,6 +177,21 @@ impl ApiError {
                 "rate_limit_exceeded",
                 "Too many requests. Try again later.".into(),
             ),
+            Self::OrganizationSelectionRequired { .. } => (
+                StatusCode::FORBIDDEN,
+                "organization_selection_required",
+                "The user must choose an organization to sign in to.".into(),
+            ),
+            Self::Injected { status, .. } => (
+                *status,
+                match status.as_u16() {
+                    429 => "rate_limit_exceeded",
+                    500..=599 => "server_error",
+                    _ => "invalid_request",
+                },
+                format!("Injected fault: HTTP {}.", status.as_u16()),
+            ),
+            Self::Forbidden(d) => (StatusCode::FORBIDDEN, "forbidden", d.clone()),
             Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not Found".into()),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -122,15 +208,34 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error");
         }
         let (status, code, description) = self.parts();
-        let body = if status == StatusCode::TOO_MANY_REQUESTS {
+        let body = match &self {
+            Self::OrganizationSelectionRequired {
+                pending_authentication_token,
+                organizations,
+            } => json!({
+                "code": code, "message": description,
+                "error": code, "error_description": description,
+                "pending_authentication_token": pending_authentication_token.0,
+                "organizations": organizations,
+            }),
             // WorkOS's shape is {code, message}; SDKs read `code ?? error`,
             // so both spellings are sent.
-            json!({"code": code, "message": description, "error": code, "error_description": description})
-        } else {
-            json!({"error": code, "error_description": description})
+            Self::RateLimited(_)
+            | Self::Injected {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                ..
+            } => {
+                json!({"code": code, "message": description, "error": code, "error_description": description})
+            }
+            _ => json!({"error": code, "error_description": description}),
         };
         let mut response = (status, Json(body)).into_response();
-        if let Self::RateLimited(after) = self {
+        let retry_after = match self {
+            Self::RateLimited(after) => Some(after),
+            Self::Injected { retry_after, .. } => retry_after,
+            _ => None,
+        };
+        if let Some(after) = retry_after {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
             if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -157,6 +262,20 @@ mod tests {
         let (status, _, description) = ApiError::Internal("secret detail".into()).parts();
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!description.contains("secret"));
+    }
+
+    #[test]
+    fn the_pending_token_is_in_the_body_but_not_in_debug() {
+        let e = ApiError::organization_selection_required(
+            "tok_secret".into(),
+            vec![OrganizationChoice {
+                id: "org_1".into(),
+                name: "One".into(),
+            }],
+        );
+        assert!(!format!("{e:?}").contains("tok_secret"));
+        let r = e.into_response();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
 
     #[test]

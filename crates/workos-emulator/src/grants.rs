@@ -22,11 +22,13 @@ const RETENTION: Duration = Duration::from_secs(600);
 pub(crate) const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 
 /// Who asked for the code, restated on the confirmation page so a person can
-/// spot a request they did not start (RFC 8628 §5.4, remote phishing).
+/// spot a request they did not start (RFC 8628 §5.4, remote phishing), and
+/// the scope asked for (RFC 8628 §3.1; only the standard OAuth door sends one).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Requester {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    pub scope: Option<String>,
 }
 
 /// Who approved a grant, and for which organization.
@@ -55,6 +57,13 @@ pub(crate) struct Grant {
     interval: Duration,
     last_poll: Option<Instant>,
     status: Status,
+}
+
+/// A successful poll: the person's approval and the scope the client asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Redeemed {
+    pub approval: Approval,
+    pub scope: Option<String>,
 }
 
 /// What the device authorization endpoint hands back.
@@ -166,7 +175,7 @@ impl Grants {
         device_code: &str,
         client_id: &str,
         now: Instant,
-    ) -> Result<Approval, PollError> {
+    ) -> Result<Redeemed, PollError> {
         let grant = self
             .by_device
             .get_mut(&ids::fingerprint(device_code))
@@ -195,7 +204,10 @@ impl Grants {
                 Err(PollError::AuthorizationPending)
             }
             Status::Denied => Err(PollError::AccessDenied),
-            Status::Approved(approval) => Ok(approval),
+            Status::Approved(approval) => Ok(Redeemed {
+                approval,
+                scope: grant.requester.scope.clone(),
+            }),
             Status::Consumed => Err(PollError::InvalidGrant),
         }
     }

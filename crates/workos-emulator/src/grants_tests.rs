@@ -113,7 +113,8 @@ fn approval_is_handed_out_exactly_once() {
     g.decide(&codes.user_code, Decision::Approve(approval()), t0)
         .unwrap();
     assert_eq!(
-        g.poll(&codes.device_code, "client_a", t0 + INTERVAL),
+        g.poll(&codes.device_code, "client_a", t0 + INTERVAL)
+            .map(|r| r.approval),
         Ok(approval())
     );
     assert_eq!(

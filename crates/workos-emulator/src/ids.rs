@@ -96,6 +96,24 @@ pub(crate) fn fingerprint(secret: &str) -> Fingerprint {
     out
 }
 
+/// Lowercase hex of a fingerprint, as it is written to the state directory.
+pub(crate) fn fingerprint_hex(fp: &Fingerprint) -> String {
+    fp.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses [`fingerprint_hex`] output; `None` unless exactly 64 hex digits.
+pub(crate) fn fingerprint_from_hex(hex: &str) -> Option<Fingerprint> {
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (slot, pair) in out.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        let pair = std::str::from_utf8(pair).ok()?;
+        *slot = u8::from_str_radix(pair, 16).ok()?;
+    }
+    Some(out)
+}
+
 /// Unix milliseconds of a wall-clock time (0 before the epoch).
 pub(crate) fn unix_millis(t: time::OffsetDateTime) -> u128 {
     u128::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
@@ -121,6 +139,17 @@ mod tests {
         assert_eq!(body.len(), 26);
         assert!(body.starts_with("01"));
         assert!(body.bytes().all(|b| CROCKFORD.contains(&b)));
+    }
+
+    #[test]
+    fn fingerprints_round_trip_through_hex() {
+        let fp = fingerprint("secret");
+        let hex = fingerprint_hex(&fp);
+        assert_eq!(hex.len(), 64);
+        assert_eq!(fingerprint_from_hex(&hex), Some(fp));
+        assert_eq!(fingerprint_from_hex(&hex[..62]), None);
+        assert_eq!(fingerprint_from_hex(&"zz".repeat(32)), None);
+        assert_eq!(fingerprint_from_hex(&"é".repeat(32)), None);
     }
 
     #[test]

@@ -43,9 +43,13 @@ mod codes;
 mod config;
 mod emulator;
 mod error;
+mod faults;
 mod grants;
 mod ids;
+mod issuance;
 mod pages;
+mod pending_auth;
+mod persist;
 mod request_log;
 mod routes;
 mod state;
@@ -67,6 +71,7 @@ pub use config::{
 };
 pub use emulator::{Emulator, EmulatorBuilder, RunningEmulator};
 pub use error::EmulatorError;
+pub use faults::{Fault, FaultAction, FaultEndpoint};
 pub use request_log::LoggedRequest;
 pub use state::AppState;
 
@@ -76,10 +81,17 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 /// The whole application as a router, with request ids and logging. Tests
 /// can drive it with `tower::ServiceExt::oneshot`, without a socket.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .merge(routes::router())
-        .merge(pages::router())
+    let mut router = Router::new().merge(routes::router()).merge(pages::router());
+    if state.config().admin {
+        router = router.merge(routes::admin_router());
+    }
+    router
         .fallback(not_found)
+        // Inside the request log, so faulted answers are logged too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::apply,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_log::track,

@@ -2,8 +2,8 @@
 //! unique `X-Request-ID` (as WorkOS sends), one tracing line, and one
 //! [`LoggedRequest`] entry that tests assert on.
 //!
-//! Only the method, path (never the query), grant type and status are kept:
-//! no device code, token or other secret reaches the log.
+//! Only the method, path (never the query), grant type, status and latency
+//! are kept: no device code, token or other secret reaches the log.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -62,6 +62,9 @@ impl RequestLog {
 /// Middleware: stamps `X-Request-ID`, logs, and records the request.
 pub(crate) async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let at = state.now();
+    // Real elapsed time (tokio's clock, so paused-time tests stay exact):
+    // latency is about the server, not the emulated protocol clock.
+    let started = tokio::time::Instant::now();
     let method = request.method().to_string();
     let path = request.uri().path().to_owned();
     let request_id = ids::request_id();
@@ -74,7 +77,20 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
         .get::<GrantTypeTag>()
         .map(|g| g.0.chars().take(100).collect::<String>());
     let status = response.status().as_u16();
-    tracing::info!(%request_id, %method, %path, grant_type = grant_type.as_deref(), status, "request");
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    // One structured event per request under a stable target, so operators
+    // can filter (`RUST_LOG=workos_emulator::http=info`) and `--json` logs
+    // carry named fields. The path has no query and no field is a secret.
+    tracing::info!(
+        target: "workos_emulator::http",
+        %request_id,
+        %method,
+        %path,
+        status,
+        grant_type = grant_type.as_deref(),
+        latency_ms,
+        "request"
+    );
     state.lock_log().push(LoggedRequest {
         request_id,
         method,

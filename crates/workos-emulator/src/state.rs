@@ -5,8 +5,15 @@
 //! The lock is never held across an `.await`: handlers take it, do pure
 //! bookkeeping, and drop it. One lock also makes "consume the approval" and
 //! "rotate the refresh token" atomic without further care.
+//!
+//! With a state directory, sessions change only through
+//! [`AppState::with_sessions`]: under the directory's file lock, on a fresh
+//! read of the file, written back when something changed. Another process
+//! sharing the directory therefore never loses an update, and a token it
+//! rotated is seen here as rotated out (reuse detection across processes).
 
 use std::net::IpAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -20,7 +27,10 @@ use crate::EmulatorError;
 use crate::clock::{Clock, SystemClock};
 use crate::codes;
 use crate::config::EmulatorConfig;
+use crate::faults::{Fault, FaultAction, FaultEndpoint, FaultQueue};
 use crate::grants::{Approval, Decision, Grants, NotPending};
+use crate::pending_auth::PendingAuths;
+use crate::persist::StateDir;
 use crate::request_log::{LoggedRequest, RequestLog};
 use crate::throttle::Throttle;
 use crate::tokens::{Sessions, SigningKey};
@@ -52,7 +62,9 @@ struct Inner {
     key: SigningKey,
     clock: Arc<dyn Clock>,
     csrf_key: hmac::Key,
+    store: Option<StateDir>,
     registry: Mutex<Registry>,
+    faults: Mutex<FaultQueue>,
     log: Mutex<RequestLog>,
 }
 
@@ -60,6 +72,8 @@ struct Inner {
 pub(crate) struct Registry {
     pub grants: Grants,
     pub sessions: Sessions,
+    /// Multi-organization sign-ins waiting for an organization.
+    pub pending_auth: PendingAuths,
     /// Device authorizations per client id.
     pub issuance: Throttle<String>,
     pub wrong_by_browser: Throttle<String>,
@@ -92,9 +106,20 @@ impl AppState {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, EmulatorError> {
         config.validate()?;
-        let key = match &config.signing_key_pem {
-            Some(pem) => SigningKey::from_pem(pem)?,
-            None => SigningKey::generate()?,
+        let store = config
+            .state_dir
+            .as_deref()
+            .map(StateDir::open)
+            .transpose()?;
+        let key = match (&config.signing_key_pem, &store) {
+            (Some(pem), _) => SigningKey::from_pem(pem)?,
+            (None, Some(dir)) => dir.load_or_create_key()?,
+            (None, None) => SigningKey::generate()?,
+        };
+        // Read now so a corrupt file fails the start, not the first refresh.
+        let sessions = match &store {
+            Some(dir) => dir.load_sessions(&dir.lock()?)?,
+            None => Sessions::default(),
         };
         let base_url = config
             .public_url
@@ -108,13 +133,20 @@ impl AppState {
             .map_err(|_| EmulatorError::Key("cannot generate the CSRF key".into()))?;
         let registry = Registry {
             grants: Grants::new(config.expires_in, config.interval),
-            sessions: Sessions::default(),
+            sessions,
+            pending_auth: PendingAuths::default(),
             issuance: Throttle::new(config.max_authorizations_per_minute, MINUTE),
             wrong_by_browser: Throttle::new(WRONG_CODES_PER_BROWSER, MINUTE),
             wrong_by_ip: Throttle::new(WRONG_CODES_PER_IP, MINUTE),
             wrong_global: Throttle::new(WRONG_CODES_GLOBAL, MINUTE),
         };
         let directory = Directory::from_config(&config, clock.now_utc());
+        let mut faults = FaultQueue::default();
+        for fault in &config.faults {
+            faults
+                .push(*fault)
+                .map_err(|_| EmulatorError::TooManyFaults)?;
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -124,7 +156,9 @@ impl AppState {
                 key,
                 clock,
                 csrf_key,
+                store,
                 registry: Mutex::new(registry),
+                faults: Mutex::new(faults),
                 log: Mutex::new(RequestLog::default()),
             }),
         })
@@ -159,6 +193,36 @@ impl AppState {
             .by_email(user_email)
             .ok_or_else(|| EmulatorError::UnknownUser(user_email.to_owned()))?;
         let approval = approval_for(user);
+        self.approve_with(user_code, approval)
+    }
+
+    /// Approves like [`AppState::approve`], signing in to `organization_id`
+    /// (one of the user's memberships), as the verification page's
+    /// organization picker does for users in several organizations.
+    pub fn approve_in_organization(
+        &self,
+        user_code: &str,
+        user_email: &str,
+        organization_id: &str,
+    ) -> Result<(), EmulatorError> {
+        let user = self
+            .directory()
+            .by_email(user_email)
+            .ok_or_else(|| EmulatorError::UnknownUser(user_email.to_owned()))?;
+        if user.membership(organization_id).is_none() {
+            return Err(EmulatorError::NotAMember {
+                email: user_email.to_owned(),
+                organization_id: organization_id.to_owned(),
+            });
+        }
+        let approval = Approval {
+            user_id: user.id.clone(),
+            organization_id: Some(organization_id.to_owned()),
+        };
+        self.approve_with(user_code, approval)
+    }
+
+    fn approve_with(&self, user_code: &str, approval: Approval) -> Result<(), EmulatorError> {
         let code = codes::normalize_user_code(user_code)
             .ok_or_else(|| EmulatorError::NoPendingCode(user_code.to_owned()))?;
         self.decide(&code, Decision::Approve(approval))
@@ -171,6 +235,46 @@ impl AppState {
             .ok_or_else(|| EmulatorError::NoPendingCode(user_code.to_owned()))?;
         self.decide(&code, Decision::Deny)
             .map_err(|NotPending| EmulatorError::NoPendingCode(user_code.to_owned()))
+    }
+
+    /// Ends the session `session_id` (its refresh tokens stop working), as
+    /// the logout endpoint does. Returns whether it was live.
+    pub fn end_session(&self, session_id: &str) -> Result<bool, EmulatorError> {
+        let mut registry = self.registry();
+        self.with_sessions(&mut registry, |sessions| sessions.end(session_id))
+    }
+
+    /// Queues `fault` behind those already queued for its endpoint.
+    pub fn inject(&self, fault: Fault) -> Result<(), EmulatorError> {
+        self.lock_faults()
+            .push(fault)
+            .map_err(|_| EmulatorError::TooManyFaults)
+    }
+
+    /// The faults still queued (with their remaining counts).
+    pub fn faults(&self) -> Vec<Fault> {
+        self.lock_faults().snapshot()
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.lock_faults().clear();
+    }
+
+    pub(crate) fn take_fault(&self, endpoint: FaultEndpoint) -> Option<FaultAction> {
+        self.lock_faults().take(endpoint)
+    }
+
+    fn lock_faults(&self) -> MutexGuard<'_, FaultQueue> {
+        self.inner
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state directory, if sessions and the key persist.
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.inner.config.state_dir.as_deref()
     }
 
     /// Every request served so far, oldest first (the newest 10 000 are kept).
@@ -187,6 +291,29 @@ impl AppState {
         self.registry()
             .grants
             .decide(normalized_code, decision, now)
+    }
+
+    /// Runs `change` on the sessions of `registry` (the caller holds the
+    /// registry lock). With a state directory this happens under the
+    /// directory lock on a fresh read of `sessions.json`, which is written
+    /// back atomically if the revision moved. File I/O is synchronous and
+    /// short; the async handlers call this from `spawn_blocking`.
+    pub(crate) fn with_sessions<R>(
+        &self,
+        registry: &mut Registry,
+        change: impl FnOnce(&mut Sessions) -> R,
+    ) -> Result<R, EmulatorError> {
+        let Some(dir) = &self.inner.store else {
+            return Ok(change(&mut registry.sessions));
+        };
+        let lock = dir.lock()?;
+        registry.sessions = dir.load_sessions(&lock)?;
+        let before = registry.sessions.revision();
+        let out = change(&mut registry.sessions);
+        if registry.sessions.revision() != before {
+            dir.save_sessions(&lock, &registry.sessions)?;
+        }
+        Ok(out)
     }
 
     pub(crate) fn config(&self) -> &EmulatorConfig {
@@ -239,11 +366,20 @@ impl AppState {
         }
     }
 
-    /// Forgets expired grants and finished throttle windows.
-    pub(crate) fn sweep(&self) {
+    /// How many device authorizations are remembered (live, decided, or
+    /// recently expired): bounded by the flood guard and by sweeping.
+    pub fn stored_grants(&self) -> usize {
+        self.registry().grants.len()
+    }
+
+    /// Forgets expired grants, pending authentications and finished
+    /// throttle windows. [`crate::serve`] calls it every 30 s; a test on a
+    /// [`crate::ManualClock`] can call it after advancing the clock.
+    pub fn sweep(&self) {
         let now = self.now();
         let mut registry = self.registry();
         registry.grants.sweep(now);
+        registry.pending_auth.sweep(now);
         registry.issuance.sweep(now);
         registry.wrong_by_browser.sweep(now);
         registry.wrong_by_ip.sweep(now);
@@ -251,11 +387,17 @@ impl AppState {
     }
 }
 
-/// A user signs in to their first organization, if any (WorkOS asks users in
-/// several organizations to pick; the refresh grant can switch later).
+/// An approval with no organization chosen: a user with exactly one
+/// membership signs in to it; with several, the choice is left open, so the
+/// WorkOS token endpoint answers `organization_selection_required` as
+/// production does (the refresh grant can switch later either way).
 pub(crate) fn approval_for(user: &User) -> Approval {
+    let organization_id = match user.memberships.as_slice() {
+        [only] => Some(only.organization_id.clone()),
+        _ => None,
+    };
     Approval {
         user_id: user.id.clone(),
-        organization_id: user.memberships.first().map(|m| m.organization_id.clone()),
+        organization_id,
     }
 }

@@ -251,10 +251,19 @@ async fn refresh_switches_to_an_organization_the_user_belongs_to_only() {
         permissions: vec!["widgets:write".into()],
     });
     let (emulator, clock) = spawn_with_clock(|b| b.config(config)).await;
-    let t1 = sign_in(&emulator, &clock).await["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // A user in two organizations signs in to one chosen on the page.
+    let start = start(&emulator).await;
+    emulator
+        .approve_in_organization(
+            start["user_code"].as_str().unwrap(),
+            DEMO_USER_EMAIL,
+            DEMO_ORG_ID,
+        )
+        .unwrap();
+    clock.advance(Duration::from_secs(5));
+    let signed_in = poll(&emulator, start["device_code"].as_str().unwrap()).await;
+    assert_eq!(signed_in.body["organization_id"], DEMO_ORG_ID);
+    let t1 = signed_in.body["refresh_token"].as_str().unwrap().to_owned();
     let refused = refresh(&emulator, &t1, json!({"organization_id": "org_elsewhere"})).await;
     assert_eq!(
         (refused.status, refused.error()),

@@ -146,6 +146,17 @@ impl CredentialStore {
         Ok(Some(cred))
     }
 
+    /// The profile's record without its refresh token, from the file alone: never the
+    /// keychain, so `status` stays offline and instant. `refresh_token` is empty in the
+    /// result; use [`load`](Self::load) when the refresh token is needed.
+    pub fn load_metadata(&self, profile: &str) -> Result<Option<StoredCredential>, StoreError> {
+        Ok(self.read_record(profile)?.map(|d| {
+            let mut cred = d.cred;
+            cred.refresh_token = SecretString::default();
+            cred
+        }))
+    }
+
     /// The fast path for `token`: the stored access token and its expiry (Unix
     /// seconds), from one small file read and never the keychain. `None` when nothing is
     /// stored or no access token was saved; checking the expiry is the caller's job.

@@ -72,6 +72,19 @@ impl Client {
         self.inner.as_ref().ok().map(|inner| &inner.base_url)
     }
 
+    /// The client ID, or `None` if the configuration was invalid.
+    pub fn client_id(&self) -> Option<&str> {
+        self.inner
+            .as_ref()
+            .ok()
+            .map(|inner| inner.client_id.as_str())
+    }
+
+    /// The configuration error every call of this client returns, if any.
+    pub(crate) fn config_error(&self) -> Option<Error> {
+        self.inner.as_ref().err().cloned()
+    }
+
     fn inner(&self) -> Result<&Inner, Error> {
         self.inner.as_deref().map_err(Clone::clone)
     }

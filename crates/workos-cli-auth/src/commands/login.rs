@@ -2,59 +2,81 @@
 //!
 //! With a client ID it talks to WorkOS; without one it starts the emulator in this
 //! process on an ephemeral loopback port, so a newcomer's first command works offline.
+//! On success the credentials are saved in the selected profile (`local` for the
+//! built-in emulator); nothing is saved when the login fails or is cancelled.
 
-use anyhow::Context;
-use cli_auth::{AuthenticationResponse, Client, PollOptions};
+use anyhow::Context as _;
+use cli_auth::store::{self, CredentialStore, Saved, StoredCredential};
+use cli_auth::{AuthenticationResponse, Client, PollOptions, sanitize};
 use serde_json::json;
-use workos_emulator::{Emulator, RunningEmulator};
+use workos_emulator::RunningEmulator;
 
 use crate::cli::{GlobalArgs, LoginArgs};
+use crate::context::{Context, TOKEN_ENV, env_token};
 use crate::exit::{self, Exit, Fail};
+use crate::local;
 use crate::prompt::Prompt;
 use crate::terminal::{BrowserPlan, Surroundings, browser_plan, want_qr};
-
-/// The client ID the embedded emulator knows this CLI by.
-pub const LOCAL_CLIENT_ID: &str = "client_workos_cli_auth_local";
 
 /// Where the login goes: WorkOS, or an emulator this process runs for the occasion.
 struct Target {
     client_id: String,
     base_url: String,
+    /// The profile the credentials are saved in.
+    profile: String,
     /// Keeps the embedded emulator serving until the login is over.
     embedded: Option<RunningEmulator>,
 }
 
 impl Target {
-    async fn resolve(global: &GlobalArgs, prompt: &Prompt) -> anyhow::Result<Self> {
+    async fn resolve(global: &GlobalArgs, ctx: &Context, prompt: &Prompt) -> anyhow::Result<Self> {
         if let Some(client_id) = &global.client_id {
             return Ok(Self {
                 client_id: client_id.clone(),
                 base_url: global.api_base_url.clone(),
+                profile: ctx.profile()?,
                 embedded: None,
             });
         }
-        let emulator = Emulator::builder()
-            .spawn()
-            .await
-            .context("cannot start the built-in emulator")?;
+        let emulator = local::start(ctx.store.root()).await?;
         prompt.note(&format!(
             "No WorkOS client configured: using the built-in offline emulator at {} \
              (to log in to WorkOS, pass --client-id or set WORKOS_CLIENT_ID).",
             emulator.url()
         ));
         Ok(Self {
-            client_id: LOCAL_CLIENT_ID.to_owned(),
+            client_id: local::CLIENT_ID.to_owned(),
             base_url: emulator.url().to_owned(),
+            profile: ctx
+                .explicit_profile
+                .clone()
+                .unwrap_or_else(|| store::LOCAL_PROFILE.to_owned()),
             embedded: Some(emulator),
         })
     }
+
+    /// The base URL recorded with the credentials: the embedded emulator's port changes
+    /// every run, so it is stored as a placeholder the CLI knows how to bring back.
+    fn stored_base_url(&self) -> &str {
+        if self.embedded.is_some() {
+            local::BASE_URL
+        } else {
+            &self.base_url
+        }
+    }
 }
 
-/// Runs one login and reports who signed in.
+/// Runs one login, saves the credentials and reports who signed in.
 pub async fn run(global: &GlobalArgs, args: LoginArgs) -> anyhow::Result<Exit> {
     let env = Surroundings::detect();
     let prompt = Prompt::new(env.clone(), global.quiet || args.json);
-    let target = Target::resolve(global, &prompt).await?;
+    let ctx = Context::open(global)?;
+    if env_token().is_some() {
+        prompt.note(&format!(
+            "Note: {TOKEN_ENV} is set, so `token` keeps printing it instead of this login."
+        ));
+    }
+    let target = Target::resolve(global, &ctx, &prompt).await?;
     let client = Client::builder()
         .client_id(target.client_id.clone())
         .base_url(target.base_url.clone())
@@ -96,14 +118,67 @@ pub async fn run(global: &GlobalArgs, args: LoginArgs) -> anyhow::Result<Exit> {
     waiting.finish();
     let resp = outcome.context("login failed")?;
 
+    let cred = cli_auth::session::credential_from_response(
+        &resp,
+        &target.profile,
+        &target.client_id,
+        target.stored_base_url(),
+    )?;
+    let saved = save(ctx.store, cred, args.force).await?;
+    if let Some(notice) = &saved.fallback {
+        eprintln!("Warning: {notice}");
+    }
     if args.json {
-        println!("{}", result_json(&resp, &target, args.show_tokens));
+        let mut doc = result_json(&resp, &target, args.show_tokens);
+        doc["profile"] = json!(target.profile);
+        doc["stored_in"] = json!(saved.location);
+        println!("{}", terminal_safe_json(&doc));
     } else {
         prompt.success(&resp);
-        prompt.note("Tokens are not saved yet: each run of `login` signs in afresh.");
+        prompt.note(&format!(
+            "Saved in profile `{}` ({}).",
+            target.profile,
+            sanitize(&saved.location, 300)
+        ));
     }
-    drop(target.embedded);
+    if let Some(emulator) = target.embedded {
+        emulator.shutdown().await;
+    }
     Ok(exit::SUCCESS)
+}
+
+/// Saves under the profile lock. Refuses to replace another user's login in the same
+/// profile unless `force`, and makes the profile the default when the default has no
+/// login yet (so a first `login` followed by `token` just works).
+async fn save(
+    store: CredentialStore,
+    cred: StoredCredential,
+    force: bool,
+) -> anyhow::Result<Saved> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Saved> {
+        let _lock = store.lock(&cred.profile)?;
+        if let Some(existing) = store.load_metadata(&cred.profile)? {
+            if existing.user_id != cred.user_id && !force {
+                let who = sanitize(existing.email.as_deref().unwrap_or(&existing.user_id), 200);
+                return Err(Fail::new(
+                    exit::FAILURE,
+                    format!(
+                        "profile `{}` holds the login of {who}; nothing was saved. \
+                         Use --force to replace it, or --profile NAME to keep both",
+                        cred.profile
+                    ),
+                ));
+            }
+        }
+        let saved = store.save(&cred)?;
+        let default = store.default_profile()?;
+        if default != cred.profile && store.load_metadata(&default)?.is_none() {
+            store.set_default_profile(&cred.profile)?;
+        }
+        Ok(saved)
+    })
+    .await
+    .context("the credential writer stopped unexpectedly")?
 }
 
 fn open_browser(url: &str) -> std::io::Result<()> {
@@ -111,6 +186,23 @@ fn open_browser(url: &str) -> std::io::Result<()> {
         .with_suppress_output(true)
         .clone();
     webbrowser::open_browser_with_options(webbrowser::Browser::Default, url, &options)
+}
+
+/// Serializes `value` as JSON that is also safe to show on a terminal: serde_json
+/// escapes C0 controls but writes DEL, C1 controls, bidi overrides and zero-width
+/// characters raw, and a server-chosen e-mail or name could carry them. Each such
+/// character becomes a `\uXXXX` escape, which every JSON parser reads back unchanged.
+pub(crate) fn terminal_safe_json(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    for c in value.to_string().chars() {
+        if cli_auth::is_unsafe_char(c) {
+            // All unsafe characters are in the Basic Multilingual Plane.
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The `--json` document. Field names are a stable interface; tokens appear only when
@@ -141,4 +233,19 @@ fn result_json(
         doc["refresh_token"] = json!(resp.refresh_token.expose());
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_output_escapes_what_a_terminal_would_obey() {
+        let value = json!({"email": "a\u{202e}b\u{9b}31m\u{200b}\u{7f}\u{1b}[2J é"});
+        let text = terminal_safe_json(&value);
+        assert!(!text.chars().any(cli_auth::is_unsafe_char), "{text:?}");
+        assert!(text.contains(r"\u202e") && text.contains(r"\u009b") && text.contains('é'));
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, value);
+    }
 }

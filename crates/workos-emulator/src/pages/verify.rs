@@ -16,11 +16,12 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::views::{
-    ChooseUserView, ConfirmView, DeniedView, EnterCodeView, MessageView, SignedInView, UserChoice,
+    ChooseUserView, ConfirmView, DeniedView, EnterCodeView, MessageView, OrganizationOption,
+    SignedInView, UserChoice,
 };
 use super::{Page, browser_session, new_browser_session};
 use crate::codes;
-use crate::grants::{Decision, Requester};
+use crate::grants::{Approval, Decision, Requester};
 use crate::routes::ClientMeta;
 use crate::state::{AppState, approval_for};
 
@@ -50,6 +51,9 @@ struct PageForm {
     other_email: Option<String>,
     /// `approve` or `deny`.
     decision: Option<String>,
+    /// The organization picked for a multi-organization user ("" = let the
+    /// application choose).
+    organization_id: Option<String>,
 }
 
 /// What the pages need of a pending grant, copied out of the lock.
@@ -135,11 +139,28 @@ async fn choose_user(
         );
         return choose_user_page(&state, &session, &grant, Some(error));
     };
-    let organization = user
-        .memberships
-        .first()
-        .and_then(|m| state.directory().organization_name(&m.organization_id))
-        .map(str::to_owned);
+    let directory = state.directory();
+    let (organization, organizations) = match user.memberships.as_slice() {
+        [only] => (
+            directory
+                .organization_name(&only.organization_id)
+                .map(str::to_owned),
+            Vec::new(),
+        ),
+        several => (
+            None,
+            several
+                .iter()
+                .map(|m| OrganizationOption {
+                    name: directory
+                        .organization_name(&m.organization_id)
+                        .unwrap_or(&m.organization_id)
+                        .to_owned(),
+                    id: m.organization_id.clone(),
+                })
+                .collect(),
+        ),
+    };
     Page::new(ConfirmView {
         csrf: state.csrf_token(&session),
         user_code: grant.code,
@@ -156,6 +177,7 @@ async fn choose_user(
         user_email: user.email.clone(),
         user_name: user.display_name(),
         organization,
+        organizations,
     })
     .into_response()
 }
@@ -183,7 +205,20 @@ async fn decide(
                     "Choose one of the seeded users and try again.",
                 );
             };
-            Decision::Approve(approval_for(user))
+            match form.organization_id.filter(|o| !o.is_empty()) {
+                None => Decision::Approve(approval_for(user)),
+                Some(org) if user.membership(&org).is_some() => Decision::Approve(Approval {
+                    user_id: user.id.clone(),
+                    organization_id: Some(org),
+                }),
+                Some(_) => {
+                    return message(
+                        StatusCode::BAD_REQUEST,
+                        "Unknown organization",
+                        "Choose one of the user's organizations and try again.",
+                    );
+                }
+            }
         }
         Some("deny") => Decision::Deny,
         _ => {
@@ -308,11 +343,13 @@ fn choose_user_page(
         .map(|u| UserChoice {
             email: u.email.clone(),
             name: u.display_name(),
-            organization: u
-                .memberships
-                .first()
-                .and_then(|m| directory.organization_name(&m.organization_id))
-                .map(str::to_owned),
+            organization: match u.memberships.as_slice() {
+                [] => None,
+                [only] => directory
+                    .organization_name(&only.organization_id)
+                    .map(str::to_owned),
+                several => Some(format!("{} organizations", several.len())),
+            },
         })
         .collect();
     let status = if error.is_some() {

@@ -11,6 +11,13 @@ pub(crate) struct UserChoice {
     pub organization: Option<String>,
 }
 
+/// One organization offered on the confirmation page.
+#[derive(Debug, Clone)]
+pub(crate) struct OrganizationOption {
+    pub id: String,
+    pub name: String,
+}
+
 /// Step 1: enter (or check the prefilled) user code.
 #[derive(Template)]
 #[template(path = "enter_code.html")]
@@ -43,7 +50,10 @@ pub(crate) struct ConfirmView {
     pub age: String,
     pub user_email: String,
     pub user_name: String,
+    /// The one organization a single-membership user signs in to.
     pub organization: Option<String>,
+    /// For a user in several organizations: the picker (empty otherwise).
+    pub organizations: Vec<OrganizationOption>,
 }
 
 /// Approved: back to the terminal.

@@ -1,10 +1,14 @@
-//! The JSON API surface: merges the per-endpoint routers and owns the two
+//! The JSON API surface (the WorkOS endpoints and the standard OAuth ones
+//! beside them): merges the per-endpoint routers and owns the two
 //! extractors they share: [`FormOrJson`] (WorkOS accepts both encodings on
 //! every POST) and [`ClientMeta`] (who is asking, for the confirmation page).
 
+mod admin;
 mod authenticate;
 mod device;
+mod discovery;
 mod jwks;
+mod oauth2;
 mod sessions;
 
 use std::net::{IpAddr, SocketAddr};
@@ -26,16 +30,26 @@ const MAX_BODY: usize = 64 * 1024;
 /// Longest accepted identifier (client id, organization id).
 pub(crate) const MAX_ID_LEN: usize = 256;
 
-/// All JSON API routes plus logout.
+/// All JSON API routes (WorkOS and standard OAuth), metadata, plus logout.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .merge(device::router())
         .merge(authenticate::router())
+        .merge(oauth2::router())
         // RFC 6749 §5.1: token responses must not be cached.
         .layer(axum::middleware::map_response(no_store))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .merge(jwks::router())
+        .merge(oauth2::jwks_router())
+        .merge(discovery::router())
         .merge(sessions::router())
+}
+
+/// The test-only admin endpoints (`/__emulator/…`), merged only on request.
+pub(crate) fn admin_router() -> Router<AppState> {
+    admin::router()
+        .layer(axum::middleware::map_response(no_store))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
 async fn no_store(mut response: Response) -> Response {

@@ -35,7 +35,14 @@ async fn logout(State(state): State<AppState>, Query(query): Query<LogoutQuery>)
     let Some(session_id) = query.session_id.filter(|s| !s.is_empty()) else {
         return ApiError::InvalidRequest("session_id is required.".into()).into_response();
     };
-    let ended = state.registry().sessions.end(&session_id);
+    let ended = tokio::task::spawn_blocking(move || state.end_session(&session_id)).await;
+    let ended = match ended {
+        Ok(Ok(ended)) => ended,
+        Ok(Err(e)) => {
+            return ApiError::Internal(format!("cannot persist the logout: {e}")).into_response();
+        }
+        Err(e) => return ApiError::Internal(format!("logout task failed: {e}")).into_response(),
+    };
     tracing::info!(ended, "logout");
     match query.return_to.as_deref().filter(|u| is_safe_return_url(u)) {
         Some(url) => Redirect::to(url).into_response(),

@@ -1,7 +1,8 @@
 //! Access tokens: the claims WorkOS puts in its RS256 JWTs and their minting.
 //! The signing key and JWKS live in `signing_key`, sessions and refresh-token
-//! rotation in `refresh`. No HTTP here; time comes in as an argument.
+//! rotation in `refresh`, OIDC ID tokens in `id_token`. No HTTP here; time comes in as an argument.
 
+mod id_token;
 mod refresh;
 mod signing_key;
 
@@ -12,6 +13,7 @@ use time::OffsetDateTime;
 
 use crate::ids;
 
+pub(crate) use id_token::{IdSubject, SUPPORTED_SCOPES, Scope, id_claims};
 pub(crate) use refresh::{RefreshError, Session, Sessions};
 pub(crate) use signing_key::{Jwks, SigningKey};
 
@@ -21,6 +23,9 @@ pub(crate) struct AccessClaims {
     pub iss: String,
     pub sub: String,
     pub sid: String,
+    /// When the session signed in (unix seconds); kept across refreshes. WorkOS's
+    /// Python SDK only accepts a session token with a numeric `auth_time`.
+    pub auth_time: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub org_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +46,8 @@ pub(crate) struct TokenSubject<'a> {
     pub issuer: &'a str,
     pub user_id: &'a str,
     pub session_id: &'a str,
+    /// When the session signed in (`auth_time`).
+    pub authenticated_at: OffsetDateTime,
     pub organization_id: Option<&'a str>,
     /// Role and permissions from the membership in `organization_id`.
     pub role: Option<(&'a str, &'a [String])>,
@@ -61,6 +68,7 @@ pub(crate) fn access_claims(
         iss: subject.issuer.to_owned(),
         sub: subject.user_id.to_owned(),
         sid: subject.session_id.to_owned(),
+        auth_time: subject.authenticated_at.unix_timestamp(),
         org_id: subject.organization_id.map(str::to_owned),
         role: subject.role.map(|(r, _)| r.to_owned()),
         roles: subject.role.map(|(r, _)| vec![r.to_owned()]),
@@ -87,6 +95,7 @@ mod tests {
             issuer: "http://127.0.0.1:1/",
             user_id: "user_1",
             session_id: "session_1",
+            authenticated_at: OffsetDateTime::UNIX_EPOCH,
             organization_id: Some("org_1"),
             role: Some(("admin", &perms)),
         };
@@ -120,6 +129,7 @@ mod tests {
             issuer: "i",
             user_id: "u",
             session_id: "s",
+            authenticated_at: OffsetDateTime::UNIX_EPOCH,
             organization_id: None,
             role: None,
         };

@@ -4,7 +4,8 @@
 //! Refresh tokens are single use (RFC 9700 §4.14.2): each refresh returns a
 //! new one and kills the old. Presenting a rotated-out token again means two
 //! parties hold it (or one of them stole it), so the whole session is revoked.
-//! Tokens are stored only as SHA-256 fingerprints.
+//! Tokens are stored only as SHA-256 fingerprints, which is also all the
+//! state directory ever sees (`persist`).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -16,6 +17,10 @@ use crate::ids::{self, Fingerprint};
 /// are forgotten (they then look unknown: still `invalid_grant`).
 const REMEMBERED_ROTATIONS: usize = 100;
 
+/// Live sessions kept at most; starting one more ends the oldest, so memory
+/// and the state file stay bounded however many logins happen.
+pub(crate) const MAX_SESSIONS: usize = 10_000;
+
 /// A signed-in session (`sid`).
 #[derive(Debug, Clone)]
 pub(crate) struct Session {
@@ -23,9 +28,48 @@ pub(crate) struct Session {
     pub user_id: String,
     pub client_id: String,
     pub organization_id: Option<String>,
+    /// The scope granted through the standard OAuth door; `None` for the
+    /// WorkOS door (which has no scopes).
+    pub scope: Option<String>,
     pub created_utc: OffsetDateTime,
     current: Fingerprint,
     rotated_out: VecDeque<Fingerprint>,
+}
+
+impl Session {
+    /// Rebuilds a session read back from the state directory.
+    #[allow(clippy::too_many_arguments)] // one per persisted field
+    pub(crate) fn restore(
+        id: String,
+        user_id: String,
+        client_id: String,
+        organization_id: Option<String>,
+        scope: Option<String>,
+        created_utc: OffsetDateTime,
+        current: Fingerprint,
+        rotated_out: Vec<Fingerprint>,
+    ) -> Self {
+        Self {
+            id,
+            user_id,
+            client_id,
+            organization_id,
+            scope,
+            created_utc,
+            current,
+            rotated_out: rotated_out.into(),
+        }
+    }
+
+    /// Fingerprint of the current refresh token.
+    pub(crate) fn current(&self) -> &Fingerprint {
+        &self.current
+    }
+
+    /// Fingerprints of rotated-out refresh tokens, oldest first.
+    pub(crate) fn rotated_out(&self) -> impl Iterator<Item = &Fingerprint> {
+        self.rotated_out.iter()
+    }
 }
 
 /// Why a refresh failed; all of them are `invalid_grant` on the wire except
@@ -52,17 +96,55 @@ struct TokenOwner {
 pub(crate) struct Sessions {
     sessions: HashMap<String, Session>,
     tokens: HashMap<Fingerprint, TokenOwner>,
+    /// Bumped by every change, so callers can tell whether to persist.
+    revision: u64,
 }
 
 impl Sessions {
+    /// Rebuilds the registry (and its token index) from restored sessions.
+    pub(crate) fn from_sessions(sessions: impl IntoIterator<Item = Session>) -> Self {
+        let mut out = Self::default();
+        for session in sessions {
+            let owner = TokenOwner {
+                session_id: session.id.clone(),
+            };
+            for fp in session.rotated_out.iter().chain([&session.current]) {
+                out.tokens.insert(*fp, owner.clone());
+            }
+            out.sessions.insert(session.id.clone(), session);
+        }
+        out
+    }
+
+    /// Every live session, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Session> {
+        self.sessions.values()
+    }
+
+    /// A counter that changes whenever a session starts, rotates or ends.
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
+    }
+
     /// Starts a session; returns it and its first refresh token.
     pub(crate) fn start(
         &mut self,
         user_id: &str,
         client_id: &str,
         organization_id: Option<String>,
+        scope: Option<String>,
         now_utc: OffsetDateTime,
     ) -> (Session, String) {
+        if self.sessions.len() >= MAX_SESSIONS
+            && let Some(oldest) = self
+                .sessions
+                .values()
+                .min_by_key(|s| s.created_utc)
+                .map(|s| s.id.clone())
+        {
+            self.end(&oldest);
+        }
+        self.revision += 1;
         let id = ids::object_id("session", ids::unix_millis(now_utc));
         let token = ids::opaque_secret();
         let fp = ids::fingerprint(&token);
@@ -71,6 +153,7 @@ impl Sessions {
             user_id: user_id.to_owned(),
             client_id: client_id.to_owned(),
             organization_id,
+            scope,
             created_utc: now_utc,
             current: fp,
             rotated_out: VecDeque::new(),
@@ -122,9 +205,29 @@ impl Sessions {
         }
         session.current = new_fp;
         session.organization_id = organization_id;
+        self.revision += 1;
         let snapshot = session.clone();
         self.tokens.insert(new_fp, owner);
         Ok((snapshot, token))
+    }
+
+    /// Revokes (RFC 7009 §2.1) the session owning `refresh_token`, current or
+    /// rotated out. `Ok(false)` for unknown tokens, which RFC 7009 §2.2 says
+    /// to answer with 200 all the same; another client's token is refused.
+    pub(crate) fn revoke(
+        &mut self,
+        refresh_token: &str,
+        client_id: &str,
+    ) -> Result<bool, RefreshError> {
+        let Some(owner) = self.tokens.get(&ids::fingerprint(refresh_token)) else {
+            return Ok(false);
+        };
+        let session_id = owner.session_id.clone();
+        match self.sessions.get(&session_id) {
+            Some(s) if s.client_id != client_id => Err(RefreshError::WrongClient),
+            Some(_) => Ok(self.end(&session_id)),
+            None => Ok(false),
+        }
     }
 
     /// Ends a session: its refresh tokens, current and old, stop working.
@@ -132,6 +235,7 @@ impl Sessions {
     pub(crate) fn end(&mut self, session_id: &str) -> bool {
         match self.sessions.remove(session_id) {
             Some(session) => {
+                self.revision += 1;
                 self.tokens.remove(&session.current);
                 for fp in &session.rotated_out {
                     self.tokens.remove(fp);
@@ -163,6 +267,7 @@ mod tests {
             "user_1",
             "client_a",
             Some("org_1".into()),
+            None,
             OffsetDateTime::UNIX_EPOCH,
         );
         (s, session, token)
@@ -228,6 +333,48 @@ mod tests {
             RefreshError::Unknown
         );
         assert!(!s.end(&session.id));
+    }
+
+    #[test]
+    fn restoring_rebuilds_the_token_index_including_rotated_out_tokens() {
+        let (mut s, session, t1) = started();
+        let (_, t2) = s.rotate(&t1, "client_a", keep_org).unwrap();
+        let copies: Vec<Session> = s.iter().cloned().collect();
+        let mut restored = Sessions::from_sessions(copies);
+        assert!(restored.is_live(&session.id));
+        // The rotated-out token is still recognised as reuse, not as unknown.
+        assert_eq!(
+            restored.rotate(&t1, "client_a", keep_org).unwrap_err(),
+            RefreshError::AlreadyExchanged
+        );
+        assert_eq!(
+            restored.rotate(&t2, "client_a", keep_org).unwrap_err(),
+            RefreshError::Unknown
+        );
+    }
+
+    #[test]
+    fn every_change_bumps_the_revision_and_failures_do_not() {
+        let (mut s, session, t1) = started();
+        let r0 = s.revision();
+        assert!(s.rotate("nope", "client_a", keep_org).is_err());
+        assert_eq!(s.revision(), r0);
+        s.rotate(&t1, "client_a", keep_org).unwrap();
+        assert!(s.revision() > r0);
+        let r1 = s.revision();
+        s.end(&session.id);
+        assert!(s.revision() > r1);
+    }
+
+    #[test]
+    fn revocation_ends_the_session_for_its_own_client_only() {
+        let (mut s, session, t1) = started();
+        assert_eq!(s.revoke("nope", "client_a"), Ok(false));
+        assert_eq!(s.revoke(&t1, "client_b"), Err(RefreshError::WrongClient));
+        assert!(s.is_live(&session.id));
+        assert_eq!(s.revoke(&t1, "client_a"), Ok(true));
+        assert!(!s.is_live(&session.id));
+        assert_eq!(s.revoke(&t1, "client_a"), Ok(false));
     }
 
     #[test]
