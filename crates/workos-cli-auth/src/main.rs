@@ -17,7 +17,14 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    terminal::init_tracing(cli.global.verbose, cli.global.quiet);
+    let emulator_json = matches!(&cli.command, cli::Command::Emulator(args) if args.json);
+    let is_emulator = matches!(&cli.command, cli::Command::Emulator(_));
+    terminal::init_tracing(
+        cli.global.verbose,
+        cli.global.quiet,
+        is_emulator,
+        emulator_json,
+    );
     match commands::run(cli) {
         Ok(code) => code.into(),
         Err(err) => {

@@ -8,20 +8,27 @@ use tracing_subscriber::EnvFilter;
 
 /// Sends log lines to stderr. `-v` raises the level; `RUST_LOG` overrides it. Nothing
 /// secret is ever passed to `tracing`, so even `-vvv` is safe to paste in an issue.
-pub fn init_tracing(verbose: u8, quiet: bool) {
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (_, 0) => "warn",
-        (_, 1) => "info",
-        (_, 2) => "debug",
+/// The `emulator` command logs one line per request by default (`json` makes them
+/// structured); other commands stay quiet unless asked.
+pub fn init_tracing(verbose: u8, quiet: bool, emulator: bool, json: bool) {
+    let level = match (quiet, verbose, emulator) {
+        (true, _, _) => "error",
+        (_, 0, true) => "warn,workos_emulator=info",
+        (_, 0, false) => "warn",
+        (_, 1, _) => "info",
+        (_, 2, _) => "debug",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// The parts of the environment that change how a login is presented.

@@ -152,7 +152,8 @@ async fn the_official_rust_sdk_logs_in_refreshes_and_sees_reuse_rejected() {
         return;
     }
     // Build (or confirm up to date) with the SDK's own lockfile, never downloading.
-    let build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
         .args([
             "build",
             "--offline",
@@ -162,10 +163,25 @@ async fn the_official_rust_sdk_logs_in_refreshes_and_sees_reuse_rejected() {
         ])
         .arg(dir.join("Cargo.toml"))
         .env("CARGO_TARGET_DIR", dir.join("target"))
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .expect("cargo runs");
+        .stdin(Stdio::null());
+    // Not the variables `cargo test` gives this test: build scripts track some of them
+    // (ring's tracks CARGO_MANIFEST_DIR), which would make every run a full rebuild.
+    const FROM_CARGO_TEST: [&str; 7] = [
+        "CARGO_MANIFEST_",
+        "CARGO_PKG_",
+        "CARGO_BIN_",
+        "CARGO_CRATE_",
+        "CARGO_PRIMARY_",
+        "CARGO_TARGET_TMPDIR",
+        "OUT_DIR",
+    ];
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if FROM_CARGO_TEST.iter().any(|p| name.starts_with(p)) {
+            cargo.env_remove(&*name);
+        }
+    }
+    let build = cargo.output().await.expect("cargo runs");
     assert!(
         build.status.success(),
         "building tests/interop/rust failed (did .ci/setup-peers.sh run?):\n{}",

@@ -12,8 +12,30 @@
 //! | `GET /sso/jwks/{client_id}` | the RS256 signing key, all eight JWK members |
 //! | `GET /user_management/sessions/logout` | end a session in the browser |
 //! | `GET /device` | the verification page (no JavaScript) |
+//! | `POST /oauth2/device_authorization` | start, standard RFC 8628 (form `client_id`, `scope`) |
+//! | `POST /oauth2/token` | poll and refresh, standard RFC 6749 §5.1 answers, `id_token` with `openid` |
+//! | `POST /oauth2/revoke` | RFC 7009 revocation; revoking a refresh token ends its session |
+//! | `GET /oauth2/jwks` | the same key set |
+//! | `GET /.well-known/openid-configuration`, `/.well-known/oauth-authorization-server` | RFC 8414 metadata |
+//! | `/__emulator/faults`, `/__emulator/approve` | test-only admin, only with [`EmulatorBuilder::admin`], loopback peers only |
 //!
-//! Every response carries `X-Request-ID`.
+//! Every response carries `X-Request-ID`. The full reference, with every
+//! flag and configuration key, is `docs/emulator.md`.
+//!
+//! # Testing clients
+//!
+//! - [`EmulatorBuilder::state_dir`] keeps the signing key and sessions on
+//!   disk, so refresh tokens outlive the process (and several processes can
+//!   share one directory).
+//! - [`Fault`]s (`authenticate:500x2`, `authenticate:slow_down x3`,
+//!   `authenticate:429:retry-after=3`, `authenticate:delay=2s`) are queued
+//!   with [`RunningEmulator::inject`], the builder, the config file, or the
+//!   admin endpoint, and consumed one per request.
+//! - [`EmulatorBuilder::auto_approve`] approves every authorization at once,
+//!   for CI where nobody clicks.
+//! - Users in several organizations get `organization_selection_required`
+//!   unless one was chosen ([`RunningEmulator::approve_in_organization`] or
+//!   the verification page's picker).
 //!
 //! # Example
 //!
@@ -32,9 +54,13 @@
 //!
 //! # Layout
 //!
-//! `codes`, `grants`, `throttle` and `tokens` hold the protocol logic with
-//! time passed in and no HTTP; `routes` (JSON API) and `pages` (HTML) are
-//! thin adapters onto them; `state` ties them together behind one mutex.
+//! `codes`, `grants`, `pending_auth`, `throttle` and `tokens` hold the
+//! protocol logic with time passed in and no HTTP; `issuance` runs the grant
+//! steps both token surfaces share; `routes` (JSON API: WorkOS, standard
+//! OAuth, admin) and `pages` (HTML) are thin adapters onto them; `faults`
+//! answers from the fault queue in front of the routes; `persist` keeps
+//! the key and sessions in the state directory; `state` ties them together
+//! behind one mutex.
 
 #![deny(missing_docs)]
 

@@ -27,7 +27,7 @@ use crate::EmulatorError;
 use crate::clock::{Clock, SystemClock};
 use crate::codes;
 use crate::config::EmulatorConfig;
-use crate::faults::{Fault, FaultAction, FaultEndpoint, FaultQueue};
+use crate::faults::FaultQueue;
 use crate::grants::{Approval, Decision, Grants, NotPending};
 use crate::pending_auth::PendingAuths;
 use crate::persist::StateDir;
@@ -244,28 +244,8 @@ impl AppState {
         self.with_sessions(&mut registry, |sessions| sessions.end(session_id))
     }
 
-    /// Queues `fault` behind those already queued for its endpoint.
-    pub fn inject(&self, fault: Fault) -> Result<(), EmulatorError> {
-        self.lock_faults()
-            .push(fault)
-            .map_err(|_| EmulatorError::TooManyFaults)
-    }
-
-    /// The faults still queued (with their remaining counts).
-    pub fn faults(&self) -> Vec<Fault> {
-        self.lock_faults().snapshot()
-    }
-
-    /// Drops every queued fault.
-    pub fn clear_faults(&self) {
-        self.lock_faults().clear();
-    }
-
-    pub(crate) fn take_fault(&self, endpoint: FaultEndpoint) -> Option<FaultAction> {
-        self.lock_faults().take(endpoint)
-    }
-
-    fn lock_faults(&self) -> MutexGuard<'_, FaultQueue> {
+    /// The fault queue (its public face is in `faults::queue`).
+    pub(crate) fn lock_faults(&self) -> MutexGuard<'_, FaultQueue> {
         self.inner
             .faults
             .lock()

@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::{Fault, FaultAction, FaultEndpoint};
+use crate::EmulatorError;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -63,6 +64,29 @@ impl FaultQueue {
     /// Drops every queued fault.
     pub(crate) fn clear(&mut self) {
         self.by_endpoint.clear();
+    }
+}
+
+impl AppState {
+    /// Queues `fault` behind those already queued for its endpoint.
+    pub fn inject(&self, fault: Fault) -> Result<(), EmulatorError> {
+        self.lock_faults()
+            .push(fault)
+            .map_err(|QueueFull| EmulatorError::TooManyFaults)
+    }
+
+    /// The faults still queued (with their remaining counts).
+    pub fn faults(&self) -> Vec<Fault> {
+        self.lock_faults().snapshot()
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        self.lock_faults().clear();
+    }
+
+    fn take_fault(&self, endpoint: FaultEndpoint) -> Option<FaultAction> {
+        self.lock_faults().take(endpoint)
     }
 }
 
