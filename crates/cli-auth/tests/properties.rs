@@ -44,8 +44,16 @@ fn hostile_string(max: usize) -> impl Strategy<Value = String> {
 /// sometimes poisoned.
 fn uri_like() -> impl Strategy<Value = String> {
     let scheme = prop::sample::select(vec![
-        "https://", "http://", "HTTPS://", "javascript:", "file://", "data:", "ftp://", "",
-        "https:/", "//",
+        "https://",
+        "http://",
+        "HTTPS://",
+        "javascript:",
+        "file://",
+        "data:",
+        "ftp://",
+        "",
+        "https:/",
+        "//",
     ]);
     let userinfo = prop::sample::select(vec!["", "", "", "user@", "u:p@", "api.workos.com@"]);
     let host = prop::sample::select(vec![
@@ -63,11 +71,17 @@ fn uri_like() -> impl Strategy<Value = String> {
         "exa\tmple.com",
     ]);
     let port = prop::sample::select(vec!["", ":443", ":8080", ":0", ":99999"]);
-    (scheme, userinfo, host, port, hostile_string(12), hostile_string(4)).prop_map(
-        |(scheme, userinfo, host, port, path, extra)| {
-            format!("{scheme}{userinfo}{host}{port}/device{path}{extra}")
-        },
+    (
+        scheme,
+        userinfo,
+        host,
+        port,
+        hostile_string(12),
+        hostile_string(4),
     )
+        .prop_map(|(scheme, userinfo, host, port, path, extra)| {
+            format!("{scheme}{userinfo}{host}{port}/device{path}{extra}")
+        })
 }
 
 /// JSON values for one member: the right type, the wrong type, hostile text.
@@ -76,13 +90,16 @@ fn member_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         (0u64..1000).prop_map(Value::from),
         hostile_string(40).prop_map(Value::from),
         uri_like().prop_map(Value::from),
         Just(json!("WDJB-MJHT")),
         Just(json!("https://example.authkit.app/device")),
-        Just(json!("https://example.authkit.app/device?user_code=WDJB-MJHT")),
+        Just(json!(
+            "https://example.authkit.app/device?user_code=WDJB-MJHT"
+        )),
         Just(json!(["a", 1])),
         Just(json!({"nested": {"x": 1}})),
     ]
@@ -135,8 +152,14 @@ fn token_body() -> impl Strategy<Value = Vec<u8>> {
         ]
     };
     let code = prop::sample::select(vec![
-        "", "authorization_pending", "slow_down", "access_denied", "expired_token",
-        "invalid_grant", "invalid_client", "weird\u{1b}[2J",
+        "",
+        "authorization_pending",
+        "slow_down",
+        "access_denied",
+        "expired_token",
+        "invalid_grant",
+        "invalid_client",
+        "weird\u{1b}[2J",
     ]);
     (
         user,
@@ -162,7 +185,11 @@ fn token_body() -> impl Strategy<Value = Vec<u8>> {
                 doc.insert(key.into(), json!(code));
             }
             if shape & 32 != 0 {
-                let key = if shape & 64 != 0 { "error_description" } else { "message" };
+                let key = if shape & 64 != 0 {
+                    "error_description"
+                } else {
+                    "message"
+                };
                 doc.insert(key.into(), json!(description));
             }
             Value::Object(doc).to_string().into_bytes()
@@ -171,7 +198,9 @@ fn token_body() -> impl Strategy<Value = Vec<u8>> {
 
 fn status() -> impl Strategy<Value = u16> {
     prop_oneof![
-        prop::sample::select(vec![200u16, 201, 204, 301, 307, 308, 400, 401, 403, 404, 408, 429, 500, 502, 503]),
+        prop::sample::select(vec![
+            200u16, 201, 204, 301, 307, 308, 400, 401, 403, 404, 408, 429, 500, 502, 503
+        ]),
         100u16..1000,
     ]
 }
@@ -180,8 +209,15 @@ fn status() -> impl Strategy<Value = u16> {
 fn assert_error_is_safe(error: &Error) -> Result<(), TestCaseError> {
     let shown = error.to_string();
     let debug = format!("{error:?}");
-    prop_assert!(!shown.chars().any(is_unsafe_char), "unsafe char in {shown:?}");
-    prop_assert!(shown.chars().count() < 2_000, "unbounded message: {}", shown.len());
+    prop_assert!(
+        !shown.chars().any(is_unsafe_char),
+        "unsafe char in {shown:?}"
+    );
+    prop_assert!(
+        shown.chars().count() < 2_000,
+        "unbounded message: {}",
+        shown.len()
+    );
     for canary in [DEVICE_CANARY, ACCESS_CANARY, REFRESH_CANARY] {
         prop_assert!(!shown.contains(canary), "{canary} in Display: {shown}");
         prop_assert!(!debug.contains(canary), "{canary} in Debug: {debug}");
@@ -333,8 +369,16 @@ proptest! {
 // --- The unit-level secret canary ---------------------------------------------------------------
 
 fn assert_no_canary(what: &str, text: &str) {
-    for canary in [DEVICE_CANARY, ACCESS_CANARY, REFRESH_CANARY, "sk_test_CANARY"] {
-        assert!(!text.contains(canary), "{canary} leaked through {what}: {text}");
+    for canary in [
+        DEVICE_CANARY,
+        ACCESS_CANARY,
+        REFRESH_CANARY,
+        "sk_test_CANARY",
+    ] {
+        assert!(
+            !text.contains(canary),
+            "{canary} leaked through {what}: {text}"
+        );
     }
 }
 
@@ -358,10 +402,14 @@ fn debug_of_every_secret_holding_type_is_redacted() {
         "verification_uri": "https://example.authkit.app/device", "expires_in": 300
     });
     let data = fuzzing::device_authorization(device.to_string().as_bytes()).unwrap();
-    assert_no_canary("DeviceAuthorizationResponse", &format!("{data:?} {data:#?}"));
+    assert_no_canary(
+        "DeviceAuthorizationResponse",
+        &format!("{data:?} {data:#?}"),
+    );
     assert_no_canary("DeviceCode", &format!("{:?}", data.device_code));
 
-    let Ok(TokenReply::Issued(tokens)) = fuzzing::token_reply(200, &canary_tokens_body(), None, None)
+    let Ok(TokenReply::Issued(tokens)) =
+        fuzzing::token_reply(200, &canary_tokens_body(), None, None)
     else {
         panic!("the canary tokens parse");
     };
@@ -424,7 +472,8 @@ fn errors_built_from_canary_laden_replies_never_quote_them() {
 
 #[test]
 fn a_panic_that_formats_secrets_with_debug_carries_none() {
-    let Ok(TokenReply::Issued(tokens)) = fuzzing::token_reply(200, &canary_tokens_body(), None, None)
+    let Ok(TokenReply::Issued(tokens)) =
+        fuzzing::token_reply(200, &canary_tokens_body(), None, None)
     else {
         panic!("the canary tokens parse");
     };

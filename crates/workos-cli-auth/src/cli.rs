@@ -91,7 +91,7 @@ pub enum Command {
     /// List credential profiles, or choose the default one.
     Profiles(ProfilesArgs),
     /// Run the local WorkOS-compatible emulator until Ctrl-C.
-    Emulator(EmulatorArgs),
+    Emulator(Box<EmulatorArgs>),
 }
 
 /// `login` options.

@@ -36,7 +36,7 @@ pub struct Fail {
 
 impl Fail {
     /// An error with an explicit exit status.
-    pub fn new(exit: Exit, message: impl Into<String>) -> anyhow::Error {
+    pub fn error(exit: Exit, message: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(Fail {
             exit,
             message: message.into(),

@@ -48,10 +48,11 @@ impl Prompt {
         eprintln!();
         eprintln!("  Open {uri} and enter the code, or go straight to:");
         eprintln!("  {complete}");
-        if qr {
-            if let Some(qr) = qr_code(&data.verification_uri_complete) {
-                eprintln!("{qr}");
-            }
+        if let Some(qr) = qr
+            .then(|| qr_code(&data.verification_uri_complete))
+            .flatten()
+        {
+            eprintln!("{qr}");
         }
         eprintln!();
         eprintln!(

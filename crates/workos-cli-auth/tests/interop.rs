@@ -28,8 +28,11 @@ use tokio::sync::mpsc;
 const CLIENT_ID: &str = "client_01INTEROP";
 const EMAIL: &str = "demo@example.com";
 
+/// A test of one printed checkpoint line.
+type Checkpoint = Box<dyn Fn(&str) -> bool>;
+
 /// What every SDK program must print, in this order, after its `user_code` line.
-fn expected_checkpoints() -> Vec<Box<dyn Fn(&str) -> bool>> {
+fn expected_checkpoints() -> Vec<Checkpoint> {
     vec![
         Box::new(|l| l == "pending"),
         Box::new(|l| l == format!("tokens {EMAIL}")),
@@ -116,7 +119,7 @@ async fn drive(name: &str, mut program: Command) {
 
     for check in expected {
         let line = next_line("checkpoint", &mut seen).await;
-        if !line.as_deref().is_some_and(|l| check(l)) {
+        if !line.as_deref().is_some_and(&check) {
             let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
             panic!(
                 "{name}: unexpected output {line:?} after {seen:?} (exit {status:?})\nstderr:\n{}",

@@ -37,8 +37,8 @@ pub fn token_reply(
     retry_after: Option<&str>,
     location: Option<&str>,
 ) -> Result<TokenReply<AuthenticationResponse>, Error> {
-    let url = Url::parse("https://api.workos.com/user_management/authenticate")
-        .expect("a static url");
+    let url =
+        Url::parse("https://api.workos.com/user_management/authenticate").expect("a static url");
     let reply = HttpReply {
         status,
         body: body.to_vec(),

@@ -112,7 +112,7 @@ pub async fn run(global: &GlobalArgs, args: LoginArgs) -> anyhow::Result<Exit> {
         outcome = poll => outcome,
         _ = tokio::signal::ctrl_c() => {
             waiting.finish();
-            return Err(Fail::new(exit::INTERRUPTED, "login cancelled; nothing was saved"));
+            return Err(Fail::error(exit::INTERRUPTED, "login cancelled; nothing was saved"));
         }
     };
     waiting.finish();
@@ -157,18 +157,19 @@ async fn save(
 ) -> anyhow::Result<Saved> {
     tokio::task::spawn_blocking(move || -> anyhow::Result<Saved> {
         let _lock = store.lock(&cred.profile)?;
-        if let Some(existing) = store.load_metadata(&cred.profile)? {
-            if existing.user_id != cred.user_id && !force {
-                let who = sanitize(existing.email.as_deref().unwrap_or(&existing.user_id), 200);
-                return Err(Fail::new(
-                    exit::FAILURE,
-                    format!(
-                        "profile `{}` holds the login of {who}; nothing was saved. \
-                         Use --force to replace it, or --profile NAME to keep both",
-                        cred.profile
-                    ),
-                ));
-            }
+        if let Some(existing) = store.load_metadata(&cred.profile)?
+            && existing.user_id != cred.user_id
+            && !force
+        {
+            let who = sanitize(existing.email.as_deref().unwrap_or(&existing.user_id), 200);
+            return Err(Fail::error(
+                exit::FAILURE,
+                format!(
+                    "profile `{}` holds the login of {who}; nothing was saved. \
+                     Use --force to replace it, or --profile NAME to keep both",
+                    cred.profile
+                ),
+            ));
         }
         let saved = store.save(&cred)?;
         let default = store.default_profile()?;

@@ -24,7 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Token(args) => token::run(global, args),
         Command::Logout(args) => block_on(logout::run(global, args))?,
         Command::Profiles(args) => profiles::run(global, args),
-        Command::Emulator(args) => block_on(emulator::run(global, args))?,
+        Command::Emulator(args) => block_on(emulator::run(global, *args))?,
     }
 }
 
@@ -43,7 +43,7 @@ pub fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
 /// or a missing login asks for `login` with exit code 4; anything else passes through.
 pub fn auth_failure(err: cli_auth::Error, profile: &str) -> anyhow::Error {
     match err.kind() {
-        cli_auth::ErrorKind::NotLoggedIn | cli_auth::ErrorKind::SessionEnded => Fail::new(
+        cli_auth::ErrorKind::NotLoggedIn | cli_auth::ErrorKind::SessionEnded => Fail::error(
             crate::exit::AUTH_REQUIRED,
             format!("{err}; run `workos-cli-auth login --profile {profile}`"),
         ),

@@ -37,7 +37,7 @@ pub fn run(global: &GlobalArgs, _args: TokenArgs) -> anyhow::Result<Exit> {
 
 /// The error for "nothing stored", with the command that fixes it.
 pub fn not_logged_in(profile: &str) -> anyhow::Error {
-    Fail::new(
+    Fail::error(
         exit::AUTH_REQUIRED,
         format!("not logged in (profile `{profile}`); run `workos-cli-auth login`"),
     )
