@@ -6,6 +6,7 @@ use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::json;
 
 use super::*;
+use crate::AuthenticationResponse;
 use crate::store::StoreKind;
 use crate::workos::user::User;
 

@@ -73,12 +73,17 @@ async fn end_session(
     args: &LogoutArgs,
     env: &Surroundings,
 ) -> anyhow::Result<()> {
-    let Some(session_id) = &cred.session_id else {
+    if cred.session_id.is_none() {
         eprintln!("The credential named no session; nothing to end on the server.");
         return Ok(());
+    }
+    // The embedded emulator's credential stores a placeholder base URL; ask the
+    // connector for the live one.
+    let mut live = cred.clone();
+    live.api_base_url = connect.base_url(cred).await?;
+    let Some(url) = cli_auth::session::logout_url(&live)? else {
+        return Ok(());
     };
-    let base = connect.base_url(cred).await?;
-    let url = logout_url(&base, session_id)?;
     if local::is_embedded(&cred.api_base_url) {
         // Our own offline server: end the session directly instead of a browser trip.
         let status = reqwest::Client::builder()
@@ -109,34 +114,4 @@ async fn end_session(
         }
     }
     Ok(())
-}
-
-/// `GET /user_management/sessions/logout?session_id=…` on the credential's API host.
-fn logout_url(base: &str, session_id: &str) -> anyhow::Result<url::Url> {
-    let mut url = url::Url::parse(base)
-        .with_context(|| format!("invalid API base URL {}", sanitize(base, 200)))?;
-    url.set_path(&format!(
-        "{}/user_management/sessions/logout",
-        url.path().trim_end_matches('/')
-    ));
-    url.query_pairs_mut()
-        .clear()
-        .append_pair("session_id", session_id);
-    Ok(url)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::logout_url;
-
-    #[test]
-    fn logout_url_keeps_base_path_and_encodes_sid() {
-        let url = logout_url("https://api.workos.com", "session_01 X&y").unwrap();
-        assert_eq!(
-            url.as_str(),
-            "https://api.workos.com/user_management/sessions/logout?session_id=session_01+X%26y"
-        );
-        let url = logout_url("http://127.0.0.1:4100/prefix/", "s").unwrap();
-        assert_eq!(url.path(), "/prefix/user_management/sessions/logout");
-    }
 }
