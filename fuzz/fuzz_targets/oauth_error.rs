@@ -7,10 +7,13 @@ use cli_auth::{TokenReply, is_unsafe_char};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let parsed = cli_auth::poll::fuzzing::oauth_error(data);
-    match cli_auth::poll::fuzzing::token_reply(400, data, None, None) {
+    let parsed = cli_auth::fuzzing::oauth_error(data);
+    match cli_auth::fuzzing::token_reply(400, data, None, None) {
         Ok(TokenReply::Pending) => {
-            assert_eq!(parsed.map(|(c, _)| c).as_deref(), Some("authorization_pending"))
+            assert_eq!(
+                parsed.map(|(c, _)| c).as_deref(),
+                Some("authorization_pending")
+            )
         }
         Ok(TokenReply::SlowDown) => {
             assert_eq!(parsed.map(|(c, _)| c).as_deref(), Some("slow_down"))

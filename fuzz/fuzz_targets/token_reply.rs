@@ -1,20 +1,32 @@
 //! One answer of `POST /user_management/authenticate` as the poller classifies it.
 //! Input: 2 bytes of status, then the body. Never panics; a transient status never
 //! stops the login; tokens are issued only on 2xx; errors are terminal-safe and never
-//! quote a token string from the body.
+//! quote a token string from the body (the seeds plant tokens containing `CANARY`).
 #![no_main]
 
 use cli_auth::{TokenReply, is_unsafe_char};
 use libfuzzer_sys::fuzz_target;
 
-/// Every string of 8+ characters in `access_token` / `refresh_token`, however nested.
-fn secrets(value: &serde_json::Value, inside: bool, out: &mut Vec<String>) {
+/// Strings that contain `CANARY` under `access_token` / `refresh_token` (however
+/// nested) go to `tokens`; every other string value and key goes to `others`. A token
+/// string that also occurs elsewhere in the body may legitimately be quoted from there.
+fn strings(
+    value: &serde_json::Value,
+    inside: bool,
+    tokens: &mut Vec<String>,
+    others: &mut Vec<String>,
+) {
     match value {
-        serde_json::Value::String(s) if inside && s.chars().count() >= 8 => out.push(s.clone()),
-        serde_json::Value::Array(items) => items.iter().for_each(|v| secrets(v, inside, out)),
+        serde_json::Value::String(s) if inside && s.contains("CANARY") => tokens.push(s.clone()),
+        serde_json::Value::String(s) => others.push(s.clone()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .for_each(|v| strings(v, inside, tokens, others)),
         serde_json::Value::Object(map) => {
             for (k, v) in map {
-                secrets(v, inside || k == "access_token" || k == "refresh_token", out);
+                others.push(k.clone());
+                let inside = inside || k == "access_token" || k == "refresh_token";
+                strings(v, inside, tokens, others);
             }
         }
         _ => {}
@@ -27,11 +39,12 @@ fuzz_target!(|data: &[u8]| {
     }
     let status = 100 + u16::from_be_bytes([data[0], data[1]]) % 900;
     let body = &data[2..];
-    let mut planted = Vec::new();
+    let (mut planted, mut others) = (Vec::new(), Vec::new());
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-        secrets(&value, false, &mut planted);
+        strings(&value, false, &mut planted, &mut others);
     }
-    match cli_auth::poll::fuzzing::token_reply(status, body, None, None) {
+    planted.retain(|t| !others.iter().any(|o| o.contains(t.as_str())));
+    match cli_auth::fuzzing::token_reply(status, body, None, None) {
         Ok(TokenReply::Issued(tokens)) => {
             assert!((200..300).contains(&status));
             let debug = format!("{tokens:?}");

@@ -17,9 +17,15 @@ fuzz_target!(|data: &[u8]| {
                     .any(|c| c.is_whitespace() || c.is_control() || is_unsafe_char(c))
             );
             let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
-            assert!(url.scheme() == "https" || (url.scheme() == "http" && loopback), "{raw:?}");
+            assert!(
+                url.scheme() == "https" || (url.scheme() == "http" && loopback),
+                "{raw:?}"
+            );
             assert!(url.host().is_some());
-            assert!(url.username().is_empty() && url.password().is_none(), "{raw:?}");
+            assert!(
+                url.username().is_empty() && url.password().is_none(),
+                "{raw:?}"
+            );
             assert!(url.as_str().is_ascii());
         }
         Err(error) => {

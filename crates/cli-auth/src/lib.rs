@@ -64,6 +64,8 @@
 #![deny(missing_docs)]
 
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 pub mod jwks;
 pub mod poll;

@@ -31,9 +31,6 @@ use crate::timer::{RetryAfter, Timer, TokioTimer};
 #[cfg(test)]
 mod tests;
 
-#[doc(hidden)]
-pub mod fuzzing;
-
 /// The interval used when the server sends none, or a useless one (RFC 8628 §3.2).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// What each `slow_down` adds to the interval (RFC 8628 §3.5).

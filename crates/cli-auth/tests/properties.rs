@@ -13,7 +13,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use cli_auth::poll::fuzzing;
+use cli_auth::fuzzing;
 use cli_auth::{
     Client, Error, MAX_USER_CODE_CHARS, RetryAfter, SecretString, TokenReply, is_unsafe_char,
     same_origin, sanitize, validate_user_code, validate_verification_uri,

@@ -10,6 +10,7 @@ mod commands;
 mod context;
 mod exit;
 mod local;
+mod output;
 mod prompt;
 mod terminal;
 

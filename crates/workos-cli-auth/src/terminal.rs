@@ -20,9 +20,12 @@ pub fn init_tracing(verbose: u8, quiet: bool, emulator: bool, json: bool) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    // Colour only on a terminal that did not opt out: CI logs stay readable.
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false);
     let _ = if json {
         builder.json().try_init()

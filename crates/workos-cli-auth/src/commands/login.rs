@@ -132,7 +132,7 @@ pub async fn run(global: &GlobalArgs, args: LoginArgs) -> anyhow::Result<Exit> {
         let mut doc = result_json(&resp, &target, args.show_tokens);
         doc["profile"] = json!(target.profile);
         doc["stored_in"] = json!(saved.location);
-        println!("{}", terminal_safe_json(&doc));
+        println!("{}", crate::output::json(&doc));
     } else {
         prompt.success(&resp);
         prompt.note(&format!(
@@ -189,23 +189,6 @@ fn open_browser(url: &str) -> std::io::Result<()> {
     webbrowser::open_browser_with_options(webbrowser::Browser::Default, url, &options)
 }
 
-/// Serializes `value` as JSON that is also safe to show on a terminal: serde_json
-/// escapes C0 controls but writes DEL, C1 controls, bidi overrides and zero-width
-/// characters raw, and a server-chosen e-mail or name could carry them. Each such
-/// character becomes a `\uXXXX` escape, which every JSON parser reads back unchanged.
-pub(crate) fn terminal_safe_json(value: &serde_json::Value) -> String {
-    let mut out = String::new();
-    for c in value.to_string().chars() {
-        if cli_auth::is_unsafe_char(c) {
-            // All unsafe characters are in the Basic Multilingual Plane.
-            out.push_str(&format!("\\u{:04x}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// The `--json` document. Field names are a stable interface; tokens appear only when
 /// explicitly requested.
 fn result_json(
@@ -234,19 +217,4 @@ fn result_json(
         doc["refresh_token"] = json!(resp.refresh_token.expose());
     }
     doc
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_output_escapes_what_a_terminal_would_obey() {
-        let value = json!({"email": "a\u{202e}b\u{9b}31m\u{200b}\u{7f}\u{1b}[2J é"});
-        let text = terminal_safe_json(&value);
-        assert!(!text.chars().any(cli_auth::is_unsafe_char), "{text:?}");
-        assert!(text.contains(r"\u202e") && text.contains(r"\u009b") && text.contains('é'));
-        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, value);
-    }
 }

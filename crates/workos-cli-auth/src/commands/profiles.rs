@@ -48,7 +48,7 @@ fn list(ctx: &Context, as_json: bool) -> anyhow::Result<Exit> {
                 "api_base_url": c.api_base_url,
             })).collect::<Vec<_>>(),
         });
-        println!("{doc:#}");
+        println!("{}", crate::output::json_pretty(&doc));
         return Ok(exit::SUCCESS);
     }
     if rows.is_empty() {

@@ -51,7 +51,7 @@ pub fn run(global: &GlobalArgs, args: StatusArgs) -> anyhow::Result<Exit> {
             "default_profile": default,
             "profiles": reports.iter().map(|r| r.json(&default, now)).collect::<Vec<_>>(),
         });
-        println!("{doc:#}");
+        println!("{}", crate::output::json_pretty(&doc));
     } else {
         if env_override {
             eprintln!(

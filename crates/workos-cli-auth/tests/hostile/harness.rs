@@ -40,6 +40,7 @@ const SCRUBBED: &[&str] = &[
     "WORKOS_CLI_AUTH_PROFILE",
     "WORKOS_CLI_AUTH_TOKEN",
     "BROWSER",
+    "CI",
     "SSH_CONNECTION",
     "SSH_TTY",
     "DISPLAY",

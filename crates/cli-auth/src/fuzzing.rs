@@ -2,9 +2,6 @@
 //! that turn server bytes into protocol values are private (`workos::models`,
 //! `workos::reply`), and fuzzing them through a socket would be a thousand times
 //! slower. Hidden from the docs and **not part of the API**: no semver promise.
-//!
-//! It lives under `poll` (a public module) only so that `lib.rs` need not change; the
-//! natural home is a top-level `cli_auth::fuzzing`.
 
 use url::Url;
 
