@@ -30,7 +30,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
+  # Skip the index refresh when the lists already know the packages (.ci/run updates them).
+  apt-cache show "${missing[@]}" >/dev/null 2>&1 || apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "already installed"

@@ -1,12 +1,9 @@
-//! The WorkOS CLI Auth tutorial program, unchanged, on top of this crate (renamed to
-//! `workos` in the dev-dependencies). Run it against the local emulator with
-//! `WORKOS_API_BASE_URL=http://127.0.0.1:<port>`; `tests/tutorial.rs` does exactly that.
+//! The WorkOS CLI Auth tutorial program, unchanged, on top of this crate under the name
+//! `workos` (`workos = { package = "cli-auth", … }`; built by `crates/tutorial`). Run it
+//! against the local emulator with `WORKOS_API_BASE_URL=http://127.0.0.1:<port>`;
+//! `crates/tutorial/tests/tutorial.rs` does exactly that.
 //!
 //! Note: it prints the access token because the tutorial does. A real CLI stores it.
-
-// Cargo links a package's own library under its real name only (the `workos` rename of
-// the self dev-dependency is ignored), so the tutorial's `workos` name is made here.
-extern crate cli_auth as workos;
 
 use workos::{AuthenticationResponse, Client, DeviceAuthorizationResponse};
 

@@ -1,53 +1,20 @@
-//! Runs `examples/tutorial.rs` (the WorkOS tutorial, verbatim) as a real process
-//! against the emulator, approving its code as soon as the program prints it.
+//! Runs `crates/cli-auth/examples/tutorial.rs` (the WorkOS tutorial, verbatim) as a
+//! real process against the emulator, approving its code as soon as the program prints
+//! it.
 //!
 //! Why a process: the tutorial reads its configuration from environment variables, and
 //! setting them inside this test process would need `unsafe` (forbidden workspace
-//! wide). The binary is built with `cargo build --example tutorial` from this test,
-//! with the same cargo and target directory, so it is never stale, even when only this
-//! test target is run (`cargo test --test tutorial` does not build examples).
+//! wide).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use workos_emulator::{DEMO_USER_EMAIL, Emulator};
 
-/// `<target>/<profile>/examples/tutorial`, derived from this test's own path
-/// (`<target>/<profile>/deps/tutorial-<hash>`), after building it.
-fn build_example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") | None => "dev".to_owned(),
-        Some(other) => other.to_owned(),
-    };
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "cli-auth",
-            "--example",
-            "tutorial",
-        ])
-        .args(["--profile", &profile])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the tutorial example failed");
-    let path = profile_dir
-        .join("examples")
-        .join(format!("tutorial{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} is missing", path.display());
-    path
-}
-
 #[test]
 fn tutorial_example_logs_in_against_the_emulator() {
-    let example = build_example();
+    let example = env!("CARGO_BIN_EXE_tutorial");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let emu = runtime
         .block_on(
