@@ -21,6 +21,7 @@
 //! # Allowed client ids. Empty or absent: any non-empty client id works.
 //! clients = ["client_01EXAMPLE"]
 //! max_authorizations_per_minute = 300   # per client; beyond it 429
+//! max_grants = 10000        # device authorizations remembered at most; beyond it 429
 //! # Keep the signing key and sessions here across restarts (0700, relative
 //! # to this file). Absent: everything lives in memory only.
 //! state_dir = ".emulator-state"
@@ -92,6 +93,10 @@ pub struct EmulatorConfig {
     pub users: Vec<UserConfig>,
     /// Device authorizations allowed per client per minute (flood guard).
     pub max_authorizations_per_minute: u32,
+    /// Device authorizations remembered at most (live, decided, or recently
+    /// expired), whatever the per-client budget: beyond it, starting one
+    /// answers 429. Bounds memory; default 10,000.
+    pub max_grants: usize,
     /// Directory that keeps the signing key and the sessions across
     /// restarts and between processes. `None`: memory only. An explicit
     /// [`EmulatorConfig::signing_key_pem`] wins over the stored key.
@@ -177,6 +182,7 @@ impl Default for EmulatorConfig {
             organizations: vec![demo_org()],
             users: vec![demo_user()],
             max_authorizations_per_minute: 300,
+            max_grants: crate::state::MAX_GRANTS,
             state_dir: None,
             auto_approve: None,
             faults: Vec::new(),
@@ -224,6 +230,7 @@ struct ConfigFile {
     #[serde(default)]
     users: Vec<UserConfig>,
     max_authorizations_per_minute: Option<u32>,
+    max_grants: Option<usize>,
     state_dir: Option<PathBuf>,
     auto_approve: Option<String>,
     #[serde(default)]
@@ -283,6 +290,7 @@ impl EmulatorConfig {
             max_authorizations_per_minute: file
                 .max_authorizations_per_minute
                 .unwrap_or(defaults.max_authorizations_per_minute),
+            max_grants: file.max_grants.unwrap_or(defaults.max_grants),
             state_dir: file.state_dir.map(|dir| base_dir.join(dir)),
             auto_approve: file.auto_approve,
             faults: file
@@ -297,7 +305,7 @@ impl EmulatorConfig {
     }
 
     /// Checks the invariants the server relies on: positive lifetimes, an
-    /// interval of at least one second, unique emails, memberships that name
+    /// interval of at least one second, room for at least one grant, unique emails, memberships that name
     /// configured organizations, and at least one user.
     pub fn validate(&self) -> Result<(), EmulatorError> {
         let bad = |m: String| Err(EmulatorError::Config(m));
@@ -309,6 +317,9 @@ impl EmulatorConfig {
                 "interval must be at least 1 second, got {:?}",
                 self.interval
             ));
+        }
+        if self.max_grants == 0 {
+            return bad("max_grants must be at least 1".into());
         }
         if self.users.is_empty() {
             return bad("at least one user must be configured".into());

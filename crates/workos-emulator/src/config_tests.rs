@@ -59,3 +59,12 @@ fn typos_and_dangling_memberships_are_rejected() {
     let err = EmulatorConfig::from_toml_file(&write("dangling", dangling)).unwrap_err();
     assert!(err.to_string().contains("org_x"), "{err}");
 }
+
+#[test]
+fn max_grants_is_read_and_must_be_positive() {
+    assert_eq!(EmulatorConfig::default().max_grants, 10_000);
+    let c = EmulatorConfig::from_toml_file(&write("max-grants", "max_grants = 50000")).unwrap();
+    assert_eq!(c.max_grants, 50_000);
+    let err = EmulatorConfig::from_toml_file(&write("max-grants-0", "max_grants = 0")).unwrap_err();
+    assert!(err.to_string().contains("max_grants"), "{err}");
+}

@@ -5,13 +5,14 @@
 //! Client mistakes keep their description; internal failures answer a
 //! generic 500 and the detail goes to the log only.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 /// Errors of the library API (building, starting and driving the emulator).
 #[derive(Debug, thiserror::Error)]
@@ -147,40 +148,41 @@ impl ApiError {
         }
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, String) {
+    fn parts(&self) -> (StatusCode, &'static str, Cow<'static, str>) {
         let bad = StatusCode::BAD_REQUEST;
+        let fixed = Cow::Borrowed;
         match self {
-            Self::InvalidRequest(d) => (bad, "invalid_request", d.clone()),
-            Self::InvalidClient(d) => (bad, "invalid_client", d.clone()),
-            Self::InvalidGrant(d) => (bad, "invalid_grant", d.clone()),
-            Self::ExpiredToken => (bad, "expired_token", "The device code has expired.".into()),
+            Self::InvalidRequest(d) => (bad, "invalid_request", Cow::Owned(d.clone())),
+            Self::InvalidClient(d) => (bad, "invalid_client", Cow::Owned(d.clone())),
+            Self::InvalidGrant(d) => (bad, "invalid_grant", Cow::Owned(d.clone())),
+            Self::ExpiredToken => (bad, "expired_token", fixed("The device code has expired.")),
             Self::SlowDown => (
                 bad,
                 "slow_down",
-                "The request failed due to: slow_down. Poll less often.".into(),
+                fixed("The request failed due to: slow_down. Poll less often."),
             ),
             // The Rust SDK 1.0.1 keeps polling only when the description
             // contains the code word, so it must appear verbatim.
             Self::AuthorizationPending => (
                 bad,
                 "authorization_pending",
-                "The request failed due to: authorization_pending.".into(),
+                fixed("The request failed due to: authorization_pending."),
             ),
-            Self::AccessDenied => (bad, "access_denied", "The user denied the request.".into()),
+            Self::AccessDenied => (bad, "access_denied", fixed("The user denied the request.")),
             Self::UnsupportedGrantType(g) => (
                 bad,
                 "unsupported_grant_type",
-                format!("Unsupported grant type {g:?}."),
+                Cow::Owned(format!("Unsupported grant type {g:?}.")),
             ),
             Self::RateLimited(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_exceeded",
-                "Too many requests. Try again later.".into(),
+                fixed("Too many requests. Try again later."),
             ),
             Self::OrganizationSelectionRequired { .. } => (
                 StatusCode::FORBIDDEN,
                 "organization_selection_required",
-                "The user must choose an organization to sign in to.".into(),
+                fixed("The user must choose an organization to sign in to."),
             ),
             Self::Injected { status, .. } => (
                 *status,
@@ -189,17 +191,46 @@ impl ApiError {
                     500..=599 => "server_error",
                     _ => "invalid_request",
                 },
-                format!("Injected fault: HTTP {}.", status.as_u16()),
+                Cow::Owned(format!("Injected fault: HTTP {}.", status.as_u16())),
             ),
-            Self::Forbidden(d) => (StatusCode::FORBIDDEN, "forbidden", d.clone()),
-            Self::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not Found".into()),
+            Self::Forbidden(d) => (StatusCode::FORBIDDEN, "forbidden", Cow::Owned(d.clone())),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found", fixed("Not Found")),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
-                "Internal server error.".into(),
+                fixed("Internal server error."),
             ),
         }
     }
+}
+
+/// The usual body: RFC 6749 §5.2. Fields in alphabetical order, as the
+/// `serde_json::Value` maps this replaced wrote them.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+/// WorkOS's `{code, message}` shape beside the OAuth one (SDKs read
+/// `code ?? error`), for 429s.
+#[derive(Serialize)]
+struct WorkOsErrorBody<'a> {
+    code: &'a str,
+    error: &'a str,
+    error_description: &'a str,
+    message: &'a str,
+}
+
+/// `organization_selection_required`, with the token to redeem.
+#[derive(Serialize)]
+struct OrganizationSelectionBody<'a> {
+    code: &'a str,
+    error: &'a str,
+    error_description: &'a str,
+    message: &'a str,
+    organizations: &'a [OrganizationChoice],
+    pending_authentication_token: &'a str,
 }
 
 impl IntoResponse for ApiError {
@@ -208,28 +239,46 @@ impl IntoResponse for ApiError {
             tracing::error!(%detail, "internal error");
         }
         let (status, code, description) = self.parts();
-        let body = match &self {
+        let description = description.as_ref();
+        let mut response = match &self {
             Self::OrganizationSelectionRequired {
                 pending_authentication_token,
                 organizations,
-            } => json!({
-                "code": code, "message": description,
-                "error": code, "error_description": description,
-                "pending_authentication_token": pending_authentication_token.0,
-                "organizations": organizations,
-            }),
-            // WorkOS's shape is {code, message}; SDKs read `code ?? error`,
-            // so both spellings are sent.
+            } => (
+                status,
+                Json(OrganizationSelectionBody {
+                    code,
+                    error: code,
+                    error_description: description,
+                    message: description,
+                    organizations,
+                    pending_authentication_token: &pending_authentication_token.0,
+                }),
+            )
+                .into_response(),
             Self::RateLimited(_)
             | Self::Injected {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 ..
-            } => {
-                json!({"code": code, "message": description, "error": code, "error_description": description})
-            }
-            _ => json!({"error": code, "error_description": description}),
+            } => (
+                status,
+                Json(WorkOsErrorBody {
+                    code,
+                    error: code,
+                    error_description: description,
+                    message: description,
+                }),
+            )
+                .into_response(),
+            _ => (
+                status,
+                Json(ErrorBody {
+                    error: code,
+                    error_description: description,
+                }),
+            )
+                .into_response(),
         };
-        let mut response = (status, Json(body)).into_response();
         let retry_after = match self {
             Self::RateLimited(after) => Some(after),
             Self::Injected { retry_after, .. } => retry_after,
@@ -237,9 +286,9 @@ impl IntoResponse for ApiError {
         };
         if let Some(after) = retry_after {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         response
     }

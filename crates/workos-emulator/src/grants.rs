@@ -102,6 +102,10 @@ pub(crate) struct Grants {
     by_user_code: HashMap<String, Fingerprint>,
     lifetime: Duration,
     interval: Duration,
+    /// The earliest instant at which [`Grants::sweep`] forgets something
+    /// (`None` when empty), so callers can skip a sweep that would find
+    /// nothing to remove.
+    next_removal: Option<Instant>,
 }
 
 /// The tolerance before an early poll earns `slow_down`: an honest client
@@ -120,6 +124,7 @@ impl Grants {
             by_user_code: HashMap::new(),
             lifetime,
             interval,
+            next_removal: None,
         }
     }
 
@@ -145,13 +150,16 @@ impl Grants {
             }
         };
         let key = ids::fingerprint(&device_code);
+        let expires_at = now + self.lifetime;
+        let removal = expires_at + RETENTION;
+        self.next_removal = Some(self.next_removal.map_or(removal, |t| t.min(removal)));
         self.by_user_code.insert(user_code.clone(), key);
         self.by_device.insert(
             key,
             Grant {
                 client_id: client_id.to_owned(),
                 created: now,
-                expires_at: now + self.lifetime,
+                expires_at,
                 requester,
                 interval: self.interval,
                 last_poll: None,
@@ -244,9 +252,24 @@ impl Grants {
     /// Forgets grants that expired more than [`RETENTION`] ago, so memory
     /// stays bounded however many codes are requested.
     pub(crate) fn sweep(&mut self, now: Instant) {
-        self.by_device.retain(|_, g| now < g.expires_at + RETENTION);
+        let mut next_removal: Option<Instant> = None;
+        self.by_device.retain(|_, g| {
+            let removal = g.expires_at + RETENTION;
+            let keep = now < removal;
+            if keep {
+                next_removal = Some(next_removal.map_or(removal, |t| t.min(removal)));
+            }
+            keep
+        });
+        self.next_removal = next_removal;
         let live = &self.by_device;
         self.by_user_code.retain(|_, key| live.contains_key(key));
+    }
+
+    /// Whether [`Grants::sweep`] at `now` would forget at least one grant.
+    /// O(1), so a full registry can refuse new grants cheaply.
+    pub(crate) fn sweep_would_remove(&self, now: Instant) -> bool {
+        self.next_removal.is_some_and(|t| now >= t)
     }
 }
 

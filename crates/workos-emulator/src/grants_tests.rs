@@ -165,3 +165,23 @@ fn sweep_forgets_old_grants_but_keeps_recent_ones() {
     assert_eq!(g.len(), 0);
     assert!(g.by_user_code.is_empty());
 }
+
+#[test]
+fn sweep_would_remove_tracks_the_earliest_removable_grant() {
+    let mut g = Grants::new(LIFE, INTERVAL);
+    let t0 = Instant::now();
+    assert!(!g.sweep_would_remove(t0 + LIFE + RETENTION));
+    g.issue("c", Requester::default(), t0);
+    g.issue("c", Requester::default(), t0 + secs(10.0));
+    let first = t0 + LIFE + RETENTION;
+    assert!(!g.sweep_would_remove(first - secs(0.001)));
+    assert!(g.sweep_would_remove(first));
+    g.sweep(first);
+    assert_eq!(g.len(), 1);
+    // The survivor becomes removable ten seconds later, not before.
+    assert!(!g.sweep_would_remove(first + secs(9.9)));
+    assert!(g.sweep_would_remove(first + secs(10.0)));
+    g.sweep(first + secs(10.0));
+    assert_eq!(g.len(), 0);
+    assert!(!g.sweep_would_remove(first + secs(1_000.0)));
+}

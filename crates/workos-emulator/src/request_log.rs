@@ -5,6 +5,7 @@
 //! Only the method, path (never the query), grant type, status and latency
 //! are kept: no device code, token or other secret reaches the log.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::time::Instant;
 
@@ -15,6 +16,8 @@ use axum::response::Response;
 
 use crate::ids;
 use crate::state::AppState;
+
+const X_REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
 
 /// Entries kept; older ones are dropped so memory stays bounded.
 const CAPACITY: usize = 10_000;
@@ -37,8 +40,26 @@ pub struct LoggedRequest {
 }
 
 /// Set by the token endpoint on its response so the log can show the grant.
+/// The standard grant types are borrowed, so tagging a poll allocates nothing.
 #[derive(Debug, Clone)]
-pub(crate) struct GrantTypeTag(pub String);
+pub(crate) struct GrantTypeTag(Cow<'static, str>);
+
+impl GrantTypeTag {
+    /// The tag for a request's `grant_type` (`None` when absent or empty),
+    /// cut to 100 characters.
+    pub(crate) fn of(grant_type: Option<&str>) -> Option<Self> {
+        const KNOWN: [&str; 3] = [
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "refresh_token",
+            "urn:workos:oauth:grant-type:organization-selection",
+        ];
+        let grant_type = grant_type.filter(|g| !g.is_empty())?;
+        Some(Self(match KNOWN.iter().find(|k| **k == grant_type) {
+            Some(known) => Cow::Borrowed(*known),
+            None => Cow::Owned(grant_type.chars().take(100).collect()),
+        }))
+    }
+}
 
 /// A bounded, oldest-first list of [`LoggedRequest`]s.
 #[derive(Debug, Default)]
@@ -65,17 +86,17 @@ pub(crate) async fn track(State(state): State<AppState>, request: Request, next:
     // Real elapsed time (tokio's clock, so paused-time tests stay exact):
     // latency is about the server, not the emulated protocol clock.
     let started = tokio::time::Instant::now();
-    let method = request.method().to_string();
+    let method = request.method().as_str().to_owned();
     let path = request.uri().path().to_owned();
     let request_id = ids::request_id();
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-request-id", value);
+        response.headers_mut().insert(X_REQUEST_ID, value);
     }
     let grant_type = response
-        .extensions()
-        .get::<GrantTypeTag>()
-        .map(|g| g.0.chars().take(100).collect::<String>());
+        .extensions_mut()
+        .remove::<GrantTypeTag>()
+        .map(|g| g.0.into_owned());
     let status = response.status().as_u16();
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     // One structured event per request under a stable target, so operators

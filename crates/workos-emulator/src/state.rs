@@ -14,6 +14,7 @@
 
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -45,8 +46,14 @@ pub(crate) const WRONG_CODES_PER_BROWSER: u32 = 5;
 pub(crate) const WRONG_CODES_PER_IP: u32 = 20;
 pub(crate) const WRONG_CODES_GLOBAL: u32 = 200;
 
-/// Upper bound on remembered grants, whatever the per-client limit.
+/// Default upper bound on remembered grants, whatever the per-client limit
+/// ([`EmulatorConfig::max_grants`]).
 pub(crate) const MAX_GRANTS: usize = 10_000;
+
+/// A full registry sweeps to make room at most this often: a sweep walks
+/// every grant under the lock, so sweeping on every refused authorization
+/// would let a flood of them hold the lock for good.
+pub(crate) const CAP_SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// Shared state of one emulator instance. Cloning is cheap (an `Arc`).
 #[derive(Clone)]
@@ -65,6 +72,9 @@ struct Inner {
     store: Option<StateDir>,
     registry: Mutex<Registry>,
     faults: Mutex<FaultQueue>,
+    /// Whether `faults` may hold anything: written under its lock, read
+    /// without it, so requests skip the lock while no fault is queued.
+    faults_queued: AtomicBool,
     log: Mutex<RequestLog>,
 }
 
@@ -79,6 +89,29 @@ pub(crate) struct Registry {
     pub wrong_by_browser: Throttle<String>,
     pub wrong_by_ip: Throttle<Option<IpAddr>>,
     pub wrong_global: Throttle<()>,
+    /// When a full registry last swept to make room, and how often it has.
+    last_cap_sweep: Option<Instant>,
+    cap_sweeps: u64,
+}
+
+impl Registry {
+    /// Makes room among the grants when there are `max` of them or more:
+    /// sweeps, but only when a grant can actually be forgotten and at most
+    /// once per [`CAP_SWEEP_EVERY`]. Returns whether there is room now.
+    pub(crate) fn room_for_grant(&mut self, max: usize, now: Instant) -> bool {
+        if self.grants.len() < max {
+            return true;
+        }
+        let throttled = self
+            .last_cap_sweep
+            .is_some_and(|last| now < last + CAP_SWEEP_EVERY);
+        if !throttled && self.grants.sweep_would_remove(now) {
+            self.last_cap_sweep = Some(now);
+            self.cap_sweeps += 1;
+            self.grants.sweep(now);
+        }
+        self.grants.len() < max
+    }
 }
 
 impl std::fmt::Debug for AppState {
@@ -139,8 +172,11 @@ impl AppState {
             wrong_by_browser: Throttle::new(WRONG_CODES_PER_BROWSER, MINUTE),
             wrong_by_ip: Throttle::new(WRONG_CODES_PER_IP, MINUTE),
             wrong_global: Throttle::new(WRONG_CODES_GLOBAL, MINUTE),
+            last_cap_sweep: None,
+            cap_sweeps: 0,
         };
         let directory = Directory::from_config(&config, clock.now_utc());
+        let faults_queued = AtomicBool::new(!config.faults.is_empty());
         let mut faults = FaultQueue::default();
         for fault in &config.faults {
             faults
@@ -159,6 +195,7 @@ impl AppState {
                 store,
                 registry: Mutex::new(registry),
                 faults: Mutex::new(faults),
+                faults_queued,
                 log: Mutex::new(RequestLog::default()),
             }),
         })
@@ -250,6 +287,23 @@ impl AppState {
             .faults
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether a fault may be queued; `false` means certainly none (the
+    /// request path then skips the fault lock). Exact when read under it.
+    pub(crate) fn faults_may_be_queued(&self) -> bool {
+        self.inner.faults_queued.load(Ordering::Acquire)
+    }
+
+    /// Records, under the fault lock, whether the queue is empty now.
+    pub(crate) fn set_faults_queued(&self, queued: bool) {
+        self.inner.faults_queued.store(queued, Ordering::Release);
+    }
+
+    /// Whether sessions persist in a state directory: then changing them
+    /// means file I/O, which belongs on the blocking pool.
+    pub(crate) fn persists(&self) -> bool {
+        self.inner.store.is_some()
     }
 
     /// The state directory, if sessions and the key persist.
@@ -344,6 +398,12 @@ impl AppState {
             Ok(tag) => hmac::verify(&self.inner.csrf_key, browser_session.as_bytes(), &tag).is_ok(),
             Err(_) => false,
         }
+    }
+
+    /// How many times a full registry has swept to make room for a grant.
+    #[cfg(test)]
+    pub(crate) fn cap_sweeps(&self) -> u64 {
+        self.registry().cap_sweeps
     }
 
     /// How many device authorizations are remembered (live, decided, or

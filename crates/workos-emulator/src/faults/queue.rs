@@ -65,14 +65,22 @@ impl FaultQueue {
     pub(crate) fn clear(&mut self) {
         self.by_endpoint.clear();
     }
+
+    /// Whether no fault is queued for any endpoint.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.by_endpoint.values().all(VecDeque::is_empty)
+    }
 }
 
 impl AppState {
     /// Queues `fault` behind those already queued for its endpoint.
     pub fn inject(&self, fault: Fault) -> Result<(), EmulatorError> {
-        self.lock_faults()
+        let mut queue = self.lock_faults();
+        queue
             .push(fault)
-            .map_err(|QueueFull| EmulatorError::TooManyFaults)
+            .map_err(|QueueFull| EmulatorError::TooManyFaults)?;
+        self.set_faults_queued(true);
+        Ok(())
     }
 
     /// The faults still queued (with their remaining counts).
@@ -82,11 +90,21 @@ impl AppState {
 
     /// Drops every queued fault.
     pub fn clear_faults(&self) {
-        self.lock_faults().clear();
+        let mut queue = self.lock_faults();
+        queue.clear();
+        self.set_faults_queued(false);
     }
 
+    /// The action due for this request, if any. While nothing is queued (the
+    /// usual case) this reads one atomic flag and takes no lock.
     fn take_fault(&self, endpoint: FaultEndpoint) -> Option<FaultAction> {
-        self.lock_faults().take(endpoint)
+        if !self.faults_may_be_queued() {
+            return None;
+        }
+        let mut queue = self.lock_faults();
+        let action = queue.take(endpoint);
+        self.set_faults_queued(!queue.is_empty());
+        action
     }
 }
 

@@ -6,8 +6,12 @@
 //! detection behave identically whichever door a client uses. The routes only
 //! parse the request and shape the JSON.
 //!
-//! Functions here are synchronous and may touch the state directory; the
-//! async routes call them through `spawn_blocking`.
+//! Each grant is split where it stops being cheap: the checks and the
+//! bookkeeping in memory (every `authorization_pending` and `slow_down`
+//! poll ends there) run on the async worker under the registry lock; the
+//! success path, which may touch the state directory (file lock, fsync)
+//! and signs an RS256 token (about a millisecond), runs on the blocking
+//! pool through [`finish`].
 
 mod authorize;
 mod redeem;
@@ -18,7 +22,7 @@ use crate::tokens::{self, Session, TokenSubject};
 use crate::users::User;
 
 pub(crate) use authorize::{Started, start};
-pub(crate) use redeem::{device_code, refresh_token, select_organization};
+pub(crate) use redeem::{NewSession, device_code, select_organization};
 
 /// Which surface a request came through; only the multi-organization case
 /// differs between them.
@@ -42,6 +46,72 @@ pub(crate) struct Issued {
     pub access_token: String,
     /// Access-token lifetime in seconds.
     pub expires_in: u64,
+}
+
+/// A token request that passed the quick checks: what is left may block.
+#[derive(Debug)]
+pub(crate) enum Redemption {
+    /// A spent device code or pending authentication: start a session.
+    Start(NewSession),
+    /// The refresh token grant: rotate, then sign.
+    Refresh {
+        client_id: String,
+        refresh_token: String,
+        /// WorkOS's `organization_id` on the refresh grant.
+        switch_to: Option<String>,
+    },
+}
+
+/// Finishes `redemption` and shapes the answer with `respond`. The session
+/// change (file I/O with a state directory) and the signing run on the
+/// blocking pool. Without a state directory a refresh token is rotated here
+/// first, in memory, so an unknown or reused token is answered without
+/// the pool (it only signs on success).
+pub(crate) async fn finish<T, F>(
+    state: &AppState,
+    redemption: Redemption,
+    respond: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&AppState, Issued) -> Result<T, ApiError> + Send + 'static,
+{
+    enum Work {
+        Start(NewSession),
+        Rotate(String, String, Option<String>),
+        Mint(Session, String),
+    }
+    let work = match redemption {
+        Redemption::Start(new) => Work::Start(new),
+        Redemption::Refresh {
+            client_id,
+            refresh_token,
+            switch_to,
+        } if !state.persists() => {
+            let (session, token) = redeem::rotate(state, &client_id, &refresh_token, switch_to)?;
+            Work::Mint(session, token)
+        }
+        Redemption::Refresh {
+            client_id,
+            refresh_token,
+            switch_to,
+        } => Work::Rotate(client_id, refresh_token, switch_to),
+    };
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let issued = match work {
+            Work::Start(new) => new.finish(&state)?,
+            Work::Rotate(client_id, refresh_token, switch_to) => {
+                let (session, token) =
+                    redeem::rotate(&state, &client_id, &refresh_token, switch_to)?;
+                mint(&state, session, token)?
+            }
+            Work::Mint(session, token) => mint(&state, session, token)?,
+        };
+        respond(&state, issued)
+    })
+    .await
+    .unwrap_or_else(|e| Err(ApiError::Internal(format!("token grant task failed: {e}"))))
 }
 
 /// A state-directory failure: the client sees a generic 500, the log gets

@@ -9,19 +9,52 @@ use super::{Door, Issued, mint, persist_failed};
 use crate::error::{ApiError, OrganizationChoice};
 use crate::grants::PollError;
 use crate::routes::MAX_ID_LEN;
-use crate::state::{AppState, MAX_GRANTS};
+use crate::state::AppState;
 use crate::tokens::RefreshError;
+use crate::tokens::Session;
 
-/// Redeems `device_code`. Polling and consuming happen under one lock, so of
-/// two racing polls at the approval instant exactly one gets the tokens.
+/// A redeemed device code or pending authentication: every check passed and
+/// the code is spent; what is left is starting the session (which may touch
+/// the state directory) and signing, both for [`NewSession::finish`].
+#[derive(Debug)]
+pub(crate) struct NewSession {
+    user_id: String,
+    client_id: String,
+    organization_id: Option<String>,
+    scope: Option<String>,
+}
+
+impl NewSession {
+    /// Starts the session and mints its tokens. May do file I/O (with a
+    /// state directory) and signs an RS256 token: run it on the blocking pool.
+    pub(crate) fn finish(self, state: &AppState) -> Result<Issued, ApiError> {
+        let now_utc = state.now_utc();
+        let (session, refresh_token) = state
+            .with_sessions(&mut state.registry(), |sessions| {
+                sessions.start(
+                    &self.user_id,
+                    &self.client_id,
+                    self.organization_id,
+                    self.scope,
+                    now_utc,
+                )
+            })
+            .map_err(persist_failed)?;
+        mint(state, session, refresh_token)
+    }
+}
+
+/// Redeems `device_code`: pure in-memory bookkeeping under the registry
+/// lock, cheap enough for the async worker (this is every poll's path).
+/// Polling and consuming happen under one lock, so of two racing polls at
+/// the approval instant exactly one gets the approval.
 pub(crate) fn device_code(
     state: &AppState,
     door: Door,
     client_id: &str,
     device_code: &str,
-) -> Result<Issued, ApiError> {
+) -> Result<NewSession, ApiError> {
     let now = state.now();
-    let now_utc = state.now_utc();
     let mut registry = state.registry();
     let redeemed = registry
         .grants
@@ -44,9 +77,9 @@ pub(crate) fn device_code(
     if door == Door::WorkOs && approval.organization_id.is_none() && user.memberships.len() > 1 {
         // The device code is spent either way; the client continues with the
         // pending authentication token (organization-selection grant).
-        if registry.pending_auth.len() >= MAX_GRANTS {
+        if registry.pending_auth.len() >= state.config().max_grants {
             registry.pending_auth.sweep(now);
-            if registry.pending_auth.len() >= MAX_GRANTS {
+            if registry.pending_auth.len() >= state.config().max_grants {
                 return Err(ApiError::RateLimited(Duration::from_secs(60)));
             }
         }
@@ -69,29 +102,23 @@ pub(crate) fn device_code(
             organizations,
         ));
     }
-    let (session, refresh_token) = state
-        .with_sessions(&mut registry, |sessions| {
-            sessions.start(
-                &approval.user_id,
-                client_id,
-                approval.organization_id,
-                redeemed.scope,
-                now_utc,
-            )
-        })
-        .map_err(persist_failed)?;
-    drop(registry);
-    mint(state, session, refresh_token)
+    Ok(NewSession {
+        user_id: approval.user_id,
+        client_id: client_id.to_owned(),
+        organization_id: approval.organization_id,
+        scope: redeemed.scope,
+    })
 }
 
 /// Rotates `refresh_token`; `switch_to` moves the session to another of the
 /// user's organizations (WorkOS's `organization_id` on the refresh grant).
-pub(crate) fn refresh_token(
+/// File I/O with a state directory; in memory otherwise.
+pub(crate) fn rotate(
     state: &AppState,
     client_id: &str,
     refresh_token: &str,
     switch_to: Option<String>,
-) -> Result<Issued, ApiError> {
+) -> Result<(Session, String), ApiError> {
     let directory = state.directory();
     let rotated = state
         .with_sessions(&mut state.registry(), |sessions| {
@@ -119,18 +146,18 @@ pub(crate) fn refresh_token(
         }
         RefreshError::NotAMember(org) => not_a_member(&org),
     })?;
-    mint(state, session, refresh_token)
+    Ok((session, refresh_token))
 }
 
-/// Finishes a pending authentication in `organization_id`.
+/// Redeems a pending authentication in `organization_id` (in memory, cheap):
+/// a wrong choice does not spend the token, a right one does.
 pub(crate) fn select_organization(
     state: &AppState,
     client_id: &str,
     pending_token: &str,
     organization_id: &str,
-) -> Result<Issued, ApiError> {
+) -> Result<NewSession, ApiError> {
     let now = state.now();
-    let now_utc = state.now_utc();
     let mut registry = state.registry();
     let pending = registry
         .pending_auth
@@ -150,19 +177,12 @@ pub(crate) fn select_organization(
         return Err(not_a_member(organization_id));
     }
     registry.pending_auth.consume(pending_token);
-    let (session, refresh_token) = state
-        .with_sessions(&mut registry, |sessions| {
-            sessions.start(
-                &pending.user_id,
-                client_id,
-                Some(organization_id.to_owned()),
-                pending.scope,
-                now_utc,
-            )
-        })
-        .map_err(persist_failed)?;
-    drop(registry);
-    mint(state, session, refresh_token)
+    Ok(NewSession {
+        user_id: pending.user_id,
+        client_id: client_id.to_owned(),
+        organization_id: Some(organization_id.to_owned()),
+        scope: pending.scope,
+    })
 }
 
 fn not_a_member(org: &str) -> ApiError {

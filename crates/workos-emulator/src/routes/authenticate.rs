@@ -10,9 +10,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{FormOrJson, MAX_ID_LEN, present};
+use super::{FormOrJson, MAX_ID_LEN, present, present_str};
 use crate::error::ApiError;
-use crate::issuance::{self, Door, Issued};
+use crate::issuance::{self, Door, Issued, Redemption};
 use crate::request_log::GrantTypeTag;
 use crate::state::AppState;
 use crate::users::UserObject;
@@ -57,41 +57,40 @@ async fn authenticate(
     State(state): State<AppState>,
     FormOrJson(request): FormOrJson<AuthenticateRequest>,
 ) -> Response {
-    let grant_type = present(request.grant_type.clone());
-    let tag = grant_type.clone();
-    // The grants may touch the state directory (file lock, fsync), so they
-    // run on the blocking pool rather than stall a runtime worker.
-    let result = tokio::task::spawn_blocking(move || {
-        let issued = grant(&state, grant_type.as_deref(), request)?;
-        Ok::<_, ApiError>(respond(&state, issued))
-    })
-    .await
-    .unwrap_or_else(|e| Err(ApiError::Internal(format!("token grant task failed: {e}"))));
+    let tag = GrantTypeTag::of(request.grant_type.as_deref());
+    // The checks run here, on the async worker: a pending or early poll is a
+    // map lookup under a briefly held lock. Only the success path (session
+    // file I/O, RS256 signing) goes to the blocking pool, in `finish`.
+    let result = match redeem(&state, request) {
+        Ok(redemption) => {
+            issuance::finish(&state, redemption, |state, issued| {
+                Ok(respond(state, issued))
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     let mut response = result.into_response();
-    if let Some(grant_type) = tag {
-        response.extensions_mut().insert(GrantTypeTag(grant_type));
+    if let Some(tag) = tag {
+        response.extensions_mut().insert(tag);
     }
     response
 }
 
-fn grant(
-    state: &AppState,
-    grant_type: Option<&str>,
-    request: AuthenticateRequest,
-) -> Result<Issued, ApiError> {
-    match grant_type {
+fn redeem(state: &AppState, request: AuthenticateRequest) -> Result<Redemption, ApiError> {
+    match present_str(request.grant_type.as_deref()) {
         Some(DEVICE_CODE_GRANT) => issuance::device_code(
             state,
             Door::WorkOs,
             &required(request.client_id, "client_id")?,
             &required(request.device_code, "device_code")?,
-        ),
-        Some(REFRESH_TOKEN_GRANT) => issuance::refresh_token(
-            state,
-            &required(request.client_id, "client_id")?,
-            &required(request.refresh_token, "refresh_token")?,
-            present(request.organization_id),
-        ),
+        )
+        .map(Redemption::Start),
+        Some(REFRESH_TOKEN_GRANT) => Ok(Redemption::Refresh {
+            client_id: required(request.client_id, "client_id")?,
+            refresh_token: required(request.refresh_token, "refresh_token")?,
+            switch_to: present(request.organization_id),
+        }),
         Some(ORGANIZATION_SELECTION_GRANT) => issuance::select_organization(
             state,
             &required(request.client_id, "client_id")?,
@@ -100,7 +99,8 @@ fn grant(
                 "pending_authentication_token",
             )?,
             &required(request.organization_id, "organization_id")?,
-        ),
+        )
+        .map(Redemption::Start),
         Some(other) => Err(ApiError::UnsupportedGrantType(
             other.chars().take(100).collect(),
         )),

@@ -74,22 +74,22 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = request
+        // Decided before the body is read (the headers go with the request);
+        // compared without lowercasing into a new string.
+        let is_json = request
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
+                let t = v.split(';').next().unwrap_or("").trim();
+                t.eq_ignore_ascii_case("application/json")
+                    || t.len() >= 5 && t.as_bytes()[t.len() - 5..].eq_ignore_ascii_case(b"+json")
             });
         let body = Bytes::from_request(request, state)
             .await
             .map_err(|_| ApiError::InvalidRequest("The request body could not be read.".into()))?;
-        let is_json = match content_type.as_deref() {
-            Some(t) => t == "application/json" || t.ends_with("+json"),
+        let is_json = match is_json {
+            Some(json) => json,
             None => body.trim_ascii_start().starts_with(b"{"),
         };
         let parsed = if is_json {
@@ -105,6 +105,11 @@ where
 
 /// Treats an empty string like an absent field (forms send `key=`).
 pub(crate) fn present(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+/// [`present`] for a borrowed value.
+pub(crate) fn present_str(value: Option<&str>) -> Option<&str> {
     value.filter(|v| !v.is_empty())
 }
 

@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::authenticate::{DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT, required};
 use super::device::DeviceResponse;
-use super::{ClientMeta, FormOrJson, present};
+use super::{ClientMeta, FormOrJson, present, present_str};
 use crate::error::ApiError;
-use crate::issuance::{self, Door, Issued};
+use crate::issuance::{self, Door, Issued, Redemption};
 use crate::request_log::GrantTypeTag;
 use crate::state::AppState;
 use crate::tokens::{self, IdSubject, Jwks, RefreshError, Scope};
@@ -90,41 +90,55 @@ async fn token(
     headers: HeaderMap,
     FormOrJson(request): FormOrJson<TokenRequest>,
 ) -> Response {
-    let grant_type = present(request.grant_type.clone());
-    let tag = grant_type.clone();
-    let client_id = present(request.client_id.clone()).or_else(|| basic_client_id(&headers));
-    // May touch the state directory: run on the blocking pool.
-    let result = tokio::task::spawn_blocking(move || {
-        let client_id = required(client_id, "client_id")?;
-        let issued = match grant_type.as_deref() {
-            Some(DEVICE_CODE_GRANT) => issuance::device_code(
-                &state,
-                Door::OAuth,
-                &client_id,
-                &required(request.device_code, "device_code")?,
-            )?,
-            Some(REFRESH_TOKEN_GRANT) => issuance::refresh_token(
-                &state,
-                &client_id,
-                &required(request.refresh_token, "refresh_token")?,
-                None,
-            )?,
-            Some(other) => {
-                return Err(ApiError::UnsupportedGrantType(
-                    other.chars().take(100).collect(),
-                ));
-            }
-            None => return Err(ApiError::InvalidRequest("grant_type is required.".into())),
-        };
-        respond(&state, &client_id, issued)
-    })
-    .await
-    .unwrap_or_else(|e| Err(ApiError::Internal(format!("token grant task failed: {e}"))));
+    let tag = GrantTypeTag::of(request.grant_type.as_deref());
+    // As in `authenticate`: checks here, only the success path on the
+    // blocking pool.
+    let result = match redeem(&state, &headers, request) {
+        Ok((client_id, redemption)) => {
+            issuance::finish(&state, redemption, move |state, issued| {
+                respond(state, &client_id, issued)
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     let mut response = result.into_response();
-    if let Some(grant_type) = tag {
-        response.extensions_mut().insert(GrantTypeTag(grant_type));
+    if let Some(tag) = tag {
+        response.extensions_mut().insert(tag);
     }
     response
+}
+
+fn redeem(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: TokenRequest,
+) -> Result<(String, Redemption), ApiError> {
+    let grant_type = present_str(request.grant_type.as_deref());
+    let client_id = required(
+        present(request.client_id).or_else(|| basic_client_id(headers)),
+        "client_id",
+    )?;
+    let redemption = match grant_type {
+        Some(DEVICE_CODE_GRANT) => Redemption::Start(issuance::device_code(
+            state,
+            Door::OAuth,
+            &client_id,
+            &required(request.device_code, "device_code")?,
+        )?),
+        Some(REFRESH_TOKEN_GRANT) => Redemption::Refresh {
+            client_id: client_id.clone(),
+            refresh_token: required(request.refresh_token, "refresh_token")?,
+            switch_to: None,
+        },
+        Some(other) => {
+            return Err(ApiError::UnsupportedGrantType(
+                other.chars().take(100).collect(),
+            ));
+        }
+        None => return Err(ApiError::InvalidRequest("grant_type is required.".into())),
+    };
+    Ok((client_id, redemption))
 }
 
 /// Shapes `issued` per the session's scope. Sessions started through the
@@ -176,7 +190,7 @@ async fn revoke(
     FormOrJson(request): FormOrJson<RevokeRequest>,
 ) -> Response {
     let client_id = present(request.client_id).or_else(|| basic_client_id(&headers));
-    let result = tokio::task::spawn_blocking(move || {
+    let work = move |state: &AppState| {
         let client_id = required(client_id, "client_id")?;
         let token = required(request.token, "token")?;
         let outcome = state
@@ -192,9 +206,15 @@ async fn revoke(
             )),
             Err(_) => Ok(()),
         }
-    })
-    .await
-    .unwrap_or_else(|e| Err(ApiError::Internal(format!("revocation task failed: {e}"))));
+    };
+    // Only a state directory makes this block (file lock, fsync).
+    let result = if state.persists() {
+        tokio::task::spawn_blocking(move || work(&state))
+            .await
+            .unwrap_or_else(|e| Err(ApiError::Internal(format!("revocation task failed: {e}"))))
+    } else {
+        work(&state)
+    };
     match result {
         Ok(()) => Json(serde_json::json!({})).into_response(),
         Err(e) => e.into_response(),
