@@ -24,15 +24,31 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Token(args) => token::run(global, args),
         Command::Logout(args) => block_on(logout::run(global, args))?,
         Command::Profiles(args) => profiles::run(global, args),
-        Command::Emulator(args) => block_on(emulator::run(global, *args))?,
+        Command::Emulator(args) => serve(emulator::run(global, *args))?,
     }
 }
 
-/// Runs a future on a fresh multi-threaded runtime. Commands call this only once they
-/// know they need the network, so the `token` fast path never pays for a runtime.
+/// Runs a client command's future on a small runtime (two workers are plenty for a
+/// handful of requests). Commands call this only once they know they need the network,
+/// so the `token` fast path never pays for a runtime.
 pub fn block_on<F: Future>(future: F) -> anyhow::Result<F::Output> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    run_on(
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2),
+        future,
+    )
+}
+
+/// Runs the emulator server with one worker per available core (tokio's default): more
+/// workers than cores only adds context switches to the request path.
+fn serve<F: Future>(future: F) -> anyhow::Result<F::Output> {
+    run_on(&mut tokio::runtime::Builder::new_multi_thread(), future)
+}
+
+fn run_on<F: Future>(
+    builder: &mut tokio::runtime::Builder,
+    future: F,
+) -> anyhow::Result<F::Output> {
+    let runtime = builder
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
