@@ -8,12 +8,16 @@ use tracing_subscriber::EnvFilter;
 
 /// Sends log lines to stderr. `-v` raises the level; `RUST_LOG` overrides it. Nothing
 /// secret is ever passed to `tracing`, so even `-vvv` is safe to paste in an issue.
-/// The `emulator` command logs one line per request by default (`json` makes them
-/// structured); other commands stay quiet unless asked.
+/// The `emulator` command logs its notable events (decisions, logouts, refresh-token
+/// reuse) by default and one line per request with `-v` or `--json` (structured);
+/// other commands stay quiet unless asked.
 pub fn init_tracing(verbose: u8, quiet: bool, emulator: bool, json: bool) {
     let level = match (quiet, verbose, emulator) {
         (true, _, _) => "error",
-        (_, 0, true) => "warn,workos_emulator=info",
+        // One access-log line per request costs the emulator about a third of its
+        // per-poll CPU (bench/emulator.sh), so it is opt-in: `-v` or `--json`.
+        (_, 0, true) if json => "warn,workos_emulator=info",
+        (_, 0, true) => "warn,workos_emulator=info,workos_emulator::http=warn",
         (_, 0, false) => "warn",
         (_, 1, _) => "info",
         (_, 2, _) => "debug",
