@@ -99,7 +99,6 @@ pub(crate) async fn post_json<B: Serialize + ?Sized>(
 
 /// GETs `url` and reads the reply within `limit` bytes (for JWKS and metadata, with
 /// [`METADATA_BODY_LIMIT`]).
-#[cfg_attr(not(test), allow(dead_code))] // used by the JWKS fetcher, which comes next
 pub(crate) async fn get(
     client: &reqwest::Client,
     url: &Url,
