@@ -14,6 +14,9 @@ use crate::commands::emulator::EmulatorArgs;
 #[command(after_help = "Examples:\n  \
     workos-cli-auth login                          # offline, against the built-in emulator\n  \
     workos-cli-auth login --client-id client_01H…  # against WorkOS\n  \
+    workos-cli-auth status                         # who is logged in (offline)\n  \
+    workos-cli-auth token                          # a fresh access token for scripts\n  \
+    workos-cli-auth logout                         # forget it and end the session\n  \
     workos-cli-auth emulator --port 4100           # run the emulator for other tools")]
 pub struct Cli {
     /// Options shared by every command.
